@@ -1,0 +1,98 @@
+"""onenet-lab survey module: questionnaire data analysed the way SPSS and R do.
+
+`import survey` is light: each public function is loaded from its module on first use, so a
+thesis student never pulls in the simulation (or Mesa). Every name below lives in exactly one
+module; `survey.<name>.__module__` tells which.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from survey.codebook import (
+    Codebook,
+    CodebookError,
+    MultipleResponseSet,
+    Scale,
+    SurveyData,
+    Variable,
+)
+
+# public name -> module that defines it
+_LAZY: dict[str, str] = {
+    # data in / out
+    "read": "survey.readers",
+    "SurveyReadError": "survey.readers",
+    "write": "survey.writers",
+    "read_codebook": "survey.codebook_toml",
+    "write_codebook": "survey.codebook_toml",
+    # cleaning and scoring
+    "clean": "survey.cleaning",
+    "CleaningReport": "survey.cleaning",
+    "score_scales": "survey.cleaning",
+    # descriptives
+    "frequencies": "survey.describe",
+    "describe": "survey.describe",
+    "crosstab": "survey.describe",
+    # reliability and validity
+    "cronbach_alpha": "survey.reliability",
+    "item_total": "survey.reliability",
+    "omega": "survey.reliability",
+    "kmo": "survey.factor",
+    "bartlett": "survey.factor",
+    "efa": "survey.factor",
+    "parallel_analysis": "survey.factor",
+    # group comparisons
+    "ttest": "survey.groups",
+    "anova": "survey.groups",
+    "welch_anova": "survey.groups",
+    "posthoc": "survey.groups",
+    "chi2_test": "survey.groups",
+    "mann_whitney": "survey.groups",
+    "kruskal": "survey.groups",
+    "difference_analysis": "survey.groups",
+    # relations
+    "correlate": "survey.relations",
+    "ols": "survey.regression",
+    "logistic": "survey.regression",
+    "ordinal_regression": "survey.regression",
+    "mediation": "survey.mediation",
+    "moderation": "survey.mediation",
+    # measurement model
+    "cfa": "survey.cfa",
+    # weighting and indices
+    "rake": "survey.weighting",
+    "poststratify": "survey.weighting",
+    "weighted_summary": "survey.weighting",
+    "ipa": "survey.indices",
+    "satisfaction_index": "survey.indices",
+    # tables and report
+    "render_table": "survey.tables",
+    "report": "survey.report",
+    # shipped example data
+    "load_example": "survey.datasets",
+}
+
+__all__ = [
+    "Codebook",
+    "CodebookError",
+    "MultipleResponseSet",
+    "Scale",
+    "SurveyData",
+    "Variable",
+    *sorted(_LAZY),
+]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'survey' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
