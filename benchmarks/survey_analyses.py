@@ -1,0 +1,109 @@
+"""Timing of survey reliability / factor analyses beside factor_analyzer and pingouin.
+
+Run: python3 benchmarks/survey_analyses.py  (2,800 respondents x 25 five-point items, seeded).
+"""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from survey.factor import bartlett, efa, kmo  # noqa: E402
+from survey.reliability import cronbach_alpha  # noqa: E402
+
+
+def synthetic_items(n: int = 2800, k: int = 25, factors: int = 5, seed: int = 20240601) -> pd.DataFrame:
+    """Five correlated factors with five 1-5 Likert items each (like psych's bfi)."""
+    rng = np.random.default_rng(seed)
+    phi = np.full((factors, factors), 0.25) + 0.75 * np.eye(factors)
+    scores = rng.standard_normal((n, factors)) @ np.linalg.cholesky(phi).T
+    pattern = np.zeros((k, factors))
+    for item in range(k):
+        pattern[item, item // (k // factors)] = rng.uniform(0.5, 0.8)
+    latent = scores @ pattern.T + rng.standard_normal((n, k)) * np.sqrt(1 - (pattern**2).sum(axis=1))
+    likert = np.clip(np.round(latent * 1.1 + 3), 1, 5)
+    return pd.DataFrame(likert, columns=[f"q{i + 1:02d}" for i in range(k)])
+
+
+def timed(function: Callable[[], object], repeat: int = 15) -> float:
+    """Median wall time in milliseconds."""
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        function()
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def competitor_tasks(data: pd.DataFrame) -> tuple[dict[str, Callable[[], object]], list[str]]:
+    tasks: dict[str, Callable[[], object]] = {}
+    notes: list[str] = []
+    try:
+        import pingouin
+
+        tasks["cronbach_alpha"] = lambda: pingouin.cronbach_alpha(data, nan_policy="listwise")
+    except Exception as error:  # a broken install is reported, not fatal
+        notes.append(f"pingouin unavailable: {type(error).__name__}: {error}")
+    try:
+        from factor_analyzer import FactorAnalyzer
+        from factor_analyzer.factor_analyzer import calculate_bartlett_sphericity, calculate_kmo
+
+        def fa_fit(method: str, rotation: str) -> Callable[[], object]:
+            return lambda: FactorAnalyzer(5, method=method, rotation=rotation).fit(data)
+
+        calculate_kmo(data)
+        tasks["kmo"] = lambda: calculate_kmo(data)
+        tasks["bartlett"] = lambda: calculate_bartlett_sphericity(data)
+        tasks["efa minres promax"] = fa_fit("minres", "promax")
+        tasks["efa ml varimax"] = fa_fit("ml", "varimax")
+        for name in ("efa minres promax", "efa ml varimax"):
+            try:
+                tasks[name]()
+            except Exception as error:
+                notes.append(f"factor_analyzer {name} failed: {type(error).__name__}: {error}")
+                del tasks[name]
+    except Exception as error:
+        notes.append(f"factor_analyzer unavailable: {type(error).__name__}: {error}")
+    return tasks, notes
+
+
+def main() -> None:
+    data = synthetic_items()
+    ours: dict[str, Callable[[], object]] = {
+        "cronbach_alpha": lambda: cronbach_alpha(data),
+        "kmo": lambda: kmo(data),
+        "bartlett": lambda: bartlett(data),
+        "efa minres promax": lambda: efa(data, 5, method="minres", rotation="promax"),
+        "efa ml varimax": lambda: efa(data, 5, method="ml", rotation="varimax"),
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs, notes = competitor_tasks(data)
+        rows = []
+        for name, task in ours.items():
+            other = theirs.get(name)
+            rows.append({
+                "analysis": name,
+                "onenet ms": round(timed(task), 2),
+                "other": ("pingouin" if name == "cronbach_alpha" else "factor_analyzer") if other else "n/a",
+                "other ms": round(timed(other), 2) if other else float("nan"),
+            })
+    table = pd.DataFrame(rows)
+    table["speed-up"] = (table["other ms"] / table["onenet ms"]).round(1)
+    print(f"{len(data)} respondents x {data.shape[1]} items")
+    print(table.to_string(index=False))
+    for note in notes:
+        print("note:", note)
+
+
+if __name__ == "__main__":
+    main()

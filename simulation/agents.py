@@ -1,0 +1,217 @@
+"""Agents of the service system: citizens, window staff and departments (mesa.Agent subclasses).
+
+Window staff and departments are few and live as ordinary Mesa agents with their own state and
+behaviour. Citizens are many: their state lives in the `Population` arrays and a `Citizen`
+agent is a view onto one row, made when someone asks for it (`model.citizen(i)`).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+import mesa
+import numpy as np
+
+from simulation.population import AGE_BANDS, CHANNELS, NO_HABIT
+
+if TYPE_CHECKING:
+    from simulation.model import ServiceModel
+
+
+class Citizen(mesa.Agent):
+    """A resident or enterprise (办事群众/企业), viewed through its row of the population arrays.
+
+    Reading an attribute brings awareness and trust up to the model's current day first, so a
+    `Citizen` always shows its current state; its cases are in `model.cases`.
+    """
+
+    def __init__(self, model: ServiceModel, index: int) -> None:
+        super().__init__(model)
+        self.index = int(index)
+
+    def _refreshed(self) -> None:
+        self.model.population.refresh(np.array([self.index]), self.model.day)
+
+    @property
+    def is_enterprise(self) -> bool:
+        """An enterprise rather than an individual."""
+        return bool(self.model.population.is_enterprise[self.index])
+
+    @property
+    def age_band(self) -> str:
+        """"18-39", "40-59" or "60+"."""
+        return AGE_BANDS[int(self.model.population.age_band[self.index])]
+
+    @property
+    def rural(self) -> bool:
+        """Lives in a rural area."""
+        return bool(self.model.population.rural[self.index])
+
+    @property
+    def literacy(self) -> float:
+        """Education and digital literacy, 0..1."""
+        return float(self.model.population.literacy[self.index])
+
+    @property
+    def awareness(self) -> float:
+        """Probability of knowing the online platform, 0..1."""
+        self._refreshed()
+        return float(self.model.population.awareness[self.index])
+
+    @property
+    def trust(self) -> float:
+        """Trust in the online platform, 0..1."""
+        self._refreshed()
+        return float(self.model.population.trust[self.index])
+
+    @property
+    def habitual_channel(self) -> str | None:
+        """The channel this citizen uses out of habit, if any."""
+        habit = int(self.model.population.habit[self.index])
+        return None if habit == NO_HABIT else CHANNELS[habit]
+
+    @property
+    def hall_travel_minutes(self) -> float:
+        """One-way travel time to the county hall."""
+        return float(self.model.population.hall_travel_minutes[self.index])
+
+    def completed_cases(self):
+        """This citizen's completed cases as a DataFrame (one row per case)."""
+        frame = self.model.cases.completed_frame(self.model.catalogue)
+        return frame[frame["citizen"] == self.index].reset_index(drop=True)
+
+
+class WindowStaff(mesa.Agent):
+    """A clerk at a window (窗口工作人员), department-specific or comprehensive (一窗受理).
+
+    Competence sets service speed and how reliably missing materials are caught; attitude
+    enters citizens' satisfaction; IT skill helps with platform-integrated matters. Competence
+    grows with experience and training; attitude responds to ratings only when the evaluation
+    feedback loop (好差评 with rectification and supervision) is switched on, and otherwise
+    drifts toward indifference.
+    """
+
+    def __init__(
+        self,
+        model: ServiceModel,
+        *,
+        competence: float,
+        attitude: float,
+        it_skill: float,
+        comprehensive: bool,
+        department: int | None,
+        station: int | None = None,
+    ) -> None:
+        super().__init__(model)
+        self.competence = competence
+        self.attitude = attitude
+        self.it_skill = it_skill
+        self.comprehensive = comprehensive
+        self.department = department
+        self.station = station
+        self.cases_served_today = 0
+        self.cases_served = 0
+        self.good_reviews_today = 0
+        self.bad_reviews_today = 0
+
+    @property
+    def speed_multiplier(self) -> float:
+        """Service-time multiplier: 1 at competence 0.5, 2 at 0, 0.67 at 1."""
+        return 1.0 / (0.5 + self.competence)
+
+    def detection_probability(self, base: float) -> float:
+        """Probability of catching a missing or faulty material."""
+        return min(1.0, base * (0.7 + 0.6 * self.competence))
+
+    def step(self) -> None:
+        """End of a working day: learn, then respond to the day's ratings."""
+        self.learn()
+        self.respond_to_feedback()
+        self.cases_served += self.cases_served_today
+        self.cases_served_today = 0
+        self.good_reviews_today = 0
+        self.bad_reviews_today = 0
+
+    def learn(self) -> None:
+        """Learning by doing and by training, with diminishing returns."""
+        staff = self.model.scenario.staff
+        training = self.model.scenario.policy.staff_training
+        gain = staff.learning_per_100_cases * self.cases_served_today / 100.0 + 0.004 * training
+        self.competence += gain * (1.0 - self.competence)
+        self.it_skill += 0.004 * training * (1.0 - self.it_skill)
+
+    def respond_to_feedback(self) -> None:
+        """Rectification after bad reviews when feedback is on; drift when ratings are ignored."""
+        drift = self.model.scenario.staff.attitude_drift_per_day
+        if self.model.scenario.policy.evaluation_feedback:
+            self.attitude += 0.03 * self.bad_reviews_today * (1.0 - self.attitude)
+            self.attitude += 0.002 * self.good_reviews_today * (1.0 - self.attitude)
+            self.attitude += drift * (1.0 - self.attitude)
+        else:
+            self.attitude += drift * (0.4 - self.attitude)
+        self.attitude = float(np.clip(self.attitude, 0.0, 1.0))
+
+
+class Department(mesa.Agent):
+    """A department (委办局) that approves cases in a back-office queue of daily capacity.
+
+    Connectivity is the share of its records other departments and the platform can pull
+    (low = an information island, 信息孤岛); coordination is its willingness to cooperate on
+    multi-department matters (low = department-rights barriers).
+    """
+
+    def __init__(
+        self,
+        model: ServiceModel,
+        *,
+        index: int,
+        name: str,
+        label: str,
+        capacity_per_day: int,
+        connectivity: float,
+        coordination: float,
+        platform_integrated: bool,
+    ) -> None:
+        super().__init__(model)
+        self.index = index
+        self.name = name
+        self.label = label
+        self.capacity_per_day = capacity_per_day
+        self.connectivity = connectivity
+        self.coordination = coordination
+        self.platform_integrated = platform_integrated
+        self._queue: deque[tuple[np.ndarray, np.ndarray]] = deque()
+        self.approved_today = np.empty(0, dtype=np.int64)
+
+    @property
+    def backlog(self) -> int:
+        """Cases waiting in this department's back office."""
+        return int(sum(ids.size for ids, _ in self._queue))
+
+    def receive(self, case_ids: np.ndarray, ready_day: np.ndarray) -> None:
+        """Cases enter the back office; each may be approved from its `ready_day` on."""
+        if case_ids.size:
+            self._queue.append((case_ids.astype(np.int64), ready_day.astype(np.int32)))
+
+    def step(self) -> None:
+        """Approve up to the daily capacity of ready cases, first come first served."""
+        day = self.model.day
+        capacity = self.capacity_per_day
+        approved: list[np.ndarray] = []
+        kept: deque[tuple[np.ndarray, np.ndarray]] = deque()
+        while self._queue:
+            ids, ready = self._queue.popleft()
+            if capacity > 0:
+                is_ready = ready <= day
+                take = np.flatnonzero(is_ready)[:capacity]
+                if take.size:
+                    approved.append(ids[take])
+                    capacity -= take.size
+                    keep = np.ones(ids.size, dtype=bool)
+                    keep[take] = False
+                    ids, ready = ids[keep], ready[keep]
+            if ids.size:
+                kept.append((ids, ready))
+        self._queue = kept
+        self.approved_today = np.concatenate(approved) if approved else np.empty(0, np.int64)

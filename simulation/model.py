@@ -1,0 +1,547 @@
+"""`ServiceModel`: a jurisdiction's government-service system as a Mesa model; one step = one day.
+
+A working day reads as a sentence: new cases arrive and citizens choose channels; the day's
+visitors queue at the hall and stations; departments approve in their back offices; finished
+cases are judged, rated and talked about; staff learn; the day's KPIs are collected.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import mesa
+import numpy as np
+import pandas as pd
+
+from simulation import kpis
+from simulation.agents import Citizen, Department, WindowStaff
+from simulation.cases import BACKOFFICE, COLLECT, DONE, SUBMIT, VISIT, CaseBook
+from simulation.catalogue import Catalogue, build_catalogue
+from simulation.choice import ChoiceInputs, choose_channel, fallback_offline
+from simulation.hall import ServiceHall
+from simulation.population import HALL, ONLINE, PROXY, STATION, Population, build_population
+from simulation.satisfaction import latent_satisfaction, likert, rating_probability
+from simulation.scenario import Scenario, load_scenario
+
+# fixed number of uniform draws per new case for material decisions (caps materials per matter)
+MAX_MATERIALS = 32
+BACKOFFICE_DETECTION = 0.9  # a department catches a missing material the window let through
+PLATFORM_DETECTION = 0.9  # the online platform's check catches a missing material
+_STREAMS = ("population", "arrivals", "dynamics", "staff", "network")
+
+
+class ServiceModel(mesa.Model):
+    """Citizens, window staff and departments under a scenario's policies.
+
+    Args:
+        scenario: a validated `Scenario`, or the path/name of a scenario file.
+        seed: an int or a `numpy.random.SeedSequence`; the same seed gives bit-identical runs.
+            Independent streams are spawned for population, arrivals, queue dynamics, staff and
+            word of mouth, so that under common random numbers two policy arms see the same
+            citizens and the same arrivals.
+        overlays: countermeasure overlays, when `scenario` is a path.
+    """
+
+    def __init__(self, scenario: Scenario | str | Path = "baseline", *, seed: int | np.random.SeedSequence = 0,
+                 overlays: tuple[str | Path, ...] | list[str | Path] = ()) -> None:
+        root = seed if isinstance(seed, np.random.SeedSequence) else np.random.SeedSequence(int(seed))
+        children = root.spawn(len(_STREAMS) + 1)
+        super().__init__(rng=np.random.default_rng(children[-1]))
+        if not isinstance(scenario, Scenario):
+            scenario = load_scenario(scenario, overlays)
+        self.scenario = scenario
+        self.seed_entropy = root.entropy
+        self.streams = {name: np.random.default_rng(ss) for name, ss in zip(_STREAMS, children, strict=False)}
+        self.day = 0
+        self.catalogue: Catalogue = build_catalogue(scenario)
+        self.population: Population = build_population(scenario, self.streams["population"])
+        self.cases = CaseBook(capacity=self._expected_cases_per_day() * 30)
+        self._build_departments()
+        self._build_front_office()
+        self._visits: dict[int, list[np.ndarray]] = defaultdict(list)
+        self._citizens: dict[int, Citizen] = {}
+        self._done_today: list[np.ndarray] = []
+        self.ledger = kpis.Ledger()
+        self.datacollector = mesa.DataCollector(model_reporters=kpis.DAILY_REPORTERS)
+
+    # ---- construction ---------------------------------------------------------------------
+
+    def _expected_cases_per_day(self) -> int:
+        d = self.scenario.demand
+        per_year = (self.scenario.jurisdiction.population * d.cases_per_resident_year
+                    + self.scenario.jurisdiction.enterprises * d.cases_per_enterprise_year)
+        return max(16, int(per_year / d.working_days_per_year))
+
+    def _build_departments(self) -> None:
+        policy = self.scenario.policy
+        self.departments: list[Department] = []
+        for i, (name, spec) in enumerate(self.scenario.departments.items()):
+            self.departments.append(Department(
+                self, index=i, name=name, label=spec.label, capacity_per_day=spec.capacity_per_day,
+                connectivity=spec.connectivity + policy.connectivity_uplift * (1 - spec.connectivity),
+                coordination=spec.coordination + policy.coordination_authority * (1 - spec.coordination),
+                platform_integrated=spec.platform_integrated))
+        self.connectivity = np.array([d.connectivity for d in self.departments])
+        self.coordination = np.array([d.coordination for d in self.departments])
+
+    def _build_front_office(self) -> None:
+        cat, d, j, hall = self.catalogue, self.scenario.demand, self.scenario.jurisdiction, self.scenario.hall
+        volume = {False: j.population * d.cases_per_resident_year,
+                  True: j.enterprises * d.cases_per_enterprise_year}
+        demand = np.zeros(len(self.departments))  # expected window minutes per department
+        for m in range(cat.size):
+            minutes = hall.service_minutes_complex if cat.complex[m] else hall.service_minutes_simple
+            weight = volume[bool(cat.enterprise[m])] * cat.demand_share[m] * minutes
+            for dept in cat.route[m]:
+                demand[dept] += weight * (1.0 if cat.online_depth[m] < 3 else 0.3)
+        townships = self.scenario.jurisdiction.townships
+        rank = self.streams["staff"].permutation(townships)
+        covered = int(round(self.scenario.policy.station_coverage * townships))
+        self.has_station = rank < covered
+        self.hall = ServiceHall(self, demand, np.flatnonzero(self.has_station))
+
+    # ---- public API -----------------------------------------------------------------------
+
+    def citizen(self, index: int) -> Citizen:
+        """The `Citizen` agent of population row `index` (made on first request)."""
+        if not 0 <= index < self.population.size:
+            raise IndexError(f"citizen index {index} outside 0..{self.population.size - 1}")
+        if index not in self._citizens:
+            self._citizens[index] = Citizen(self, index)
+        return self._citizens[index]
+
+    @property
+    def staff(self) -> list[WindowStaff]:
+        """All window staff (hall pools, then stations)."""
+        return self.hall.staff
+
+    def step(self) -> None:
+        """One working day."""
+        self.arrive_new_cases()
+        self.serve_visitors()
+        self.approve_in_back_offices()
+        self.complete_cases()
+        self.agents_by_type[WindowStaff].do("step")
+        self.datacollector.collect(self)
+        self.ledger.close_day()
+        self.day += 1
+
+    def run(self, days: int | None = None) -> dict[str, float]:
+        """Run `days` working days (default: the scenario's) and return the run's KPIs."""
+        for _ in range(days if days is not None else self.scenario.scenario.days):
+            self.step()
+        return self.kpis()
+
+    def kpis(self) -> dict[str, float]:
+        """KPIs of the whole run so far (the public names in `simulation.KPI_NAMES`)."""
+        return kpis.run_kpis(self)
+
+    def daily(self) -> pd.DataFrame:
+        """Per-day KPIs collected by the DataCollector."""
+        frame = self.datacollector.get_model_vars_dataframe()
+        frame.index.name = "day"
+        return frame
+
+    def administer(self, n: int = 500, *, instrument: str = "haochaping", seed: int = 0) -> pd.DataFrame:
+        """Answer a questionnaire: one row per sampled citizen who completed a case."""
+        from simulation.questionnaire import administer
+
+        return administer(self, n=n, instrument=instrument, seed=seed)
+
+    # ---- 1. arrivals and channel choice ---------------------------------------------------
+
+    def _sample_cases(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        j, d, cat = self.scenario.jurisdiction, self.scenario.demand, self.catalogue
+        citizens, matters = [], []
+        for enterprise, count, rate, offset in (
+                (False, j.population, d.cases_per_resident_year, 0),
+                (True, j.enterprises, d.cases_per_enterprise_year, j.population)):
+            n = rng.poisson(count * rate / d.working_days_per_year) if count else 0
+            pick = np.flatnonzero(cat.enterprise == enterprise)
+            who = offset + rng.integers(0, max(count, 1), size=n)
+            share = cat.demand_share[pick] / cat.demand_share[pick].sum() if pick.size else None
+            what = pick[rng.choice(pick.size, size=n, p=share)] if n else np.empty(0, np.int64)
+            citizens.append(who)
+            matters.append(what)
+        return np.concatenate(citizens), np.concatenate(matters)
+
+    def _effective_literacy(self, who: np.ndarray) -> np.ndarray:
+        pop = self.population
+        assisted = pop.elderly(who) | (pop.rural[who] & ~pop.is_enterprise[who])
+        lit = pop.literacy[who].astype(np.float64)
+        boost = 0.6 * self.scenario.policy.digital_assistance * (1.0 - lit)
+        return np.where(assisted, lit + boost, lit)
+
+    def arrive_new_cases(self) -> None:
+        """New cases arrive (Poisson); citizens choose a channel and start."""
+        rng = self.streams["arrivals"]
+        who, matter = self._sample_cases(rng)
+        n = who.size
+        # per-case random numbers, drawn in a fixed layout whatever the policy (common random numbers)
+        u_pull, u_missing = rng.random((n, MAX_MATERIALS)), rng.random((n, MAX_MATERIALS))
+        gumbel = rng.gumbel(size=(n, 4))
+        u_aware, u_habit, u_online, u_proxy, u_preexam = rng.random((5, n))
+        if n == 0:
+            return
+        pop, cat, policy, b = self.population, self.catalogue, self.scenario.policy, self.scenario.behaviour
+        pop.refresh(who, self.day)
+        ids = self.cases.add(who, matter, self.day)
+        literacy = self._effective_literacy(who)
+        complex_ = cat.complex[matter]
+        township = pop.township[who]
+        station_ok = self.has_station[township] & cat.station_eligible[matter]
+        if policy.station_scope == "simple":
+            station_ok &= ~complex_
+        inputs = ChoiceInputs(
+            literacy=literacy, aware=u_aware < pop.awareness[who], trust=pop.trust[who],
+            hall_travel_minutes=pop.hall_travel_minutes[who],
+            station_travel_minutes=pop.station_travel_minutes[who], complex=complex_,
+            online_depth=cat.online_depth[matter], station_available=station_ok,
+            proxy_available=u_proxy < policy.proxy_service, elderly=pop.elderly(who),
+            habit=pop.habit[who])
+        channel = choose_channel(inputs, b, gumbel, u_habit)
+        missing = self._missing_materials(matter, literacy, u_pull, u_missing)
+        cases = self.cases
+        cases.missing_hidden[ids] = missing
+        cases.route_pos[ids] = 0
+        cases.pending[ids] = cat.n_departments[matter]
+        # online attempt: works, or fails and falls back offline
+        tried = channel == ONLINE
+        p_success = policy.online_usability * (1.0 - b.online_failure_literacy_weight * (1.0 - literacy))
+        failed = tried & (u_online >= p_success)
+        cases.online_attempt[ids] = tried
+        cases.online_failed[ids] = failed
+        if failed.any():
+            channel[failed] = fallback_offline(inputs, b, gumbel)[failed]
+            pop.trust[who[failed]] *= 1.0 - 0.5 * b.trust_learning
+        cases.channel[ids] = channel
+        self._start_online(ids[channel == ONLINE])
+        self._start_proxy(ids[channel == PROXY])
+        offline = (channel == STATION) | (channel == HALL)
+        self._start_offline(ids[offline], (u_preexam < pop.awareness[who] * literacy)[offline])
+
+    def _missing_materials(self, matter: np.ndarray, literacy: np.ndarray, u_pull: np.ndarray,
+                           u_missing: np.ndarray) -> np.ndarray:
+        """Materials the citizen brings missing or faulty, after shared data is pulled.
+
+        Material j of a matter is pulled from shared data when its holding department is
+        connected (probability data_sharing x connectivity); the citizen supplies the rest, each
+        missing with a probability that falls with literacy (guides are hard to read).
+        """
+        cat, b = self.catalogue, self.scenario.behaviour
+        n = matter.size
+        supplied = np.zeros((n, MAX_MATERIALS), dtype=bool)
+        for m in np.unique(matter):
+            rows = np.flatnonzero(matter == m)
+            k = min(int(cat.materials[m]), MAX_MATERIALS)
+            supplied[np.ix_(rows, np.arange(k))] = True
+            holders = cat.shared_holders[m]
+            if holders:
+                p_pull = self.scenario.policy.data_sharing * self.connectivity[list(holders)]
+                pulled = u_pull[np.ix_(rows, np.arange(len(holders)))] < p_pull
+                supplied[np.ix_(rows, np.arange(len(holders)))] &= ~pulled
+        p_missing = np.clip(b.missing_material_prob * (1.6 - literacy), 0.0, 1.0)
+        return np.count_nonzero(supplied & (u_missing < p_missing[:, None]), axis=1).astype(np.int16)
+
+    def _fix_days(self, n: int) -> np.ndarray:
+        mean = self.scenario.behaviour.days_to_fix_materials
+        return 1 + self.streams["dynamics"].poisson(max(mean - 1.0, 0.0), n)
+
+    def _start_online(self, ids: np.ndarray) -> None:
+        """Online applications: the platform checks materials; fixes cost no visit."""
+        if ids.size == 0:
+            return
+        cases, cat = self.cases, self.catalogue
+        rng = self.streams["dynamics"]
+        caught = rng.binomial(cases.missing_hidden[ids], PLATFORM_DETECTION).astype(np.int16)
+        cases.resubmissions[ids] += caught > 0
+        cases.missing_hidden[ids] -= caught
+        delay = np.where(caught > 0, self._fix_days(ids.size), 0)
+        cases.internal_routing[ids] = True
+        depth = cat.online_depth[cases.matter[ids]]
+        cases.needs_collection[ids] = (depth < 3) & ~self.scenario.policy.result_by_post
+        self._send_to_back_office(ids, self.day + delay)
+
+    def _start_proxy(self, ids: np.ndarray) -> None:
+        """帮办代办: a proxy checks everything at the village point and handles the rest."""
+        if ids.size == 0:
+            return
+        cases = self.cases
+        cases.visits[ids] += 1 + (cases.missing_hidden[ids] > 0)
+        cases.travel_minutes[ids] += 2 * self.population.station_travel_minutes[cases.citizen[ids]]
+        cases.resubmissions[ids] += cases.missing_hidden[ids] > 0
+        cases.missing_hidden[ids] = 0
+        cases.internal_routing[ids] = True
+        cases.needs_collection[ids] = False
+        self._send_to_back_office(ids, self.day + 1)
+
+    def _start_offline(self, ids: np.ndarray, preexamined: np.ndarray) -> None:
+        """Hall or station: online pre-examination (when offered) fixes materials before the trip."""
+        if ids.size == 0:
+            return
+        cases = self.cases
+        delay = np.zeros(ids.size, dtype=np.int64)
+        if self.scenario.policy.online_preexamination:
+            fixed = preexamined & (cases.missing_hidden[ids] > 0)
+            cases.resubmissions[ids[fixed]] += 1
+            cases.missing_hidden[ids[fixed]] = 0
+            delay[fixed] = self._fix_days(int(fixed.sum()))
+        cases.needs_collection[ids] = not self.scenario.policy.result_by_post
+        self._schedule_visit(ids, self.day + delay, SUBMIT)
+
+    # ---- 2. the front office --------------------------------------------------------------
+
+    def _schedule_visit(self, ids: np.ndarray, day: np.ndarray, purpose: int) -> None:
+        cases = self.cases
+        cases.stage[ids] = VISIT
+        cases.purpose[ids] = purpose
+        day = np.broadcast_to(np.asarray(day), ids.shape)
+        for d in np.unique(day):
+            self._visits[int(d)].append(ids[day == d])
+
+    def _visit_department(self, ids: np.ndarray) -> np.ndarray:
+        cat, cases = self.catalogue, self.cases
+        matter, pos = cases.matter[ids], cases.route_pos[ids].astype(np.int64)
+        out = np.empty(ids.size, dtype=np.int64)
+        for m in np.unique(matter):
+            rows = matter == m
+            route = np.asarray(cat.route[m])
+            out[rows] = route[np.minimum(pos[rows], route.size - 1)]
+        return out
+
+    def serve_visitors(self) -> None:
+        """Today's visitors queue at the hall and stations and are served."""
+        todays = self._visits.pop(self.day, [])
+        if not todays:
+            self.ledger.record_hall(np.empty(0), 0.0, self.hall)
+            return
+        ids = np.concatenate(todays)
+        cases, cat, pop = self.cases, self.catalogue, self.population
+        rng = self.streams["dynamics"]
+        at_station = cases.channel[ids] == STATION
+        who = cases.citizen[ids]
+        matter = cases.matter[ids]
+        collect = cases.purpose[ids] == COLLECT
+        hall_cfg = self.scenario.hall
+        base = np.where(cat.complex[matter], hall_cfg.service_minutes_complex, hall_cfg.service_minutes_simple)
+        base = np.where(collect, hall_cfg.service_minutes_collect, base)
+        base = np.where(at_station, base * self.scenario.stations.service_minutes_multiplier, base)
+        work = base * _service_draws(rng, ids.size, hall_cfg.service_distribution, hall_cfg.service_cv)
+        outcome = self.hall.serve(at_station=at_station, township=pop.township[who],
+                                  department=self._visit_department(ids), work_minutes=work, rng=rng)
+        travel = np.where(at_station, pop.station_travel_minutes[who], pop.hall_travel_minutes[who])
+        cases.visits[ids] += 1
+        cases.wait_minutes[ids] += outcome.wait_minutes
+        cases.travel_minutes[ids] += 2 * travel
+        staff = self.hall.staff
+        attitude = np.array([staff[s].attitude for s in outcome.staff.tolist()])
+        cases.attitude_sum[ids] += attitude
+        cases.contacts[ids] += 1
+        cases.last_staff[ids] = outcome.staff
+        for s in outcome.staff.tolist():
+            staff[s].cases_served_today += 1
+        self.ledger.record_hall(outcome.hall_waits, outcome.busy_minutes_hall, self.hall)
+        self._finish(ids[collect])
+        submit = ~collect
+        self._check_materials(ids[submit], outcome.staff[submit], outcome.comprehensive[submit] | at_station[submit])
+
+    def _check_materials(self, ids: np.ndarray, staff_idx: np.ndarray, comprehensive: np.ndarray) -> None:
+        """At the window: missing materials are caught (or not); complete cases are accepted."""
+        if ids.size == 0:
+            return
+        cases, policy, b = self.cases, self.scenario.policy, self.scenario.behaviour
+        rng = self.streams["dynamics"]
+        staff = self.hall.staff
+        p_detect = np.array([staff[s].detection_probability(b.staff_detects_missing) for s in staff_idx.tolist()])
+        caught = rng.binomial(cases.missing_hidden[ids], p_detect).astype(np.int16)
+        returned = caught > 0
+        told = caught if policy.one_time_notification else np.minimum(caught, 1).astype(np.int16)
+        back = ids[returned]
+        cases.resubmissions[back] += 1
+        cases.missing_hidden[back] -= told[returned]
+        self._schedule_visit(back, self.day + self._fix_days(back.size), SUBMIT)
+        accepted = ids[~returned]
+        first_contact = cases.route_pos[accepted] == 0
+        internal = comprehensive[~returned] | policy.parallel_approval
+        cases.internal_routing[accepted[first_contact]] = internal[first_contact]
+        self._send_to_back_office(accepted, np.full(accepted.size, self.day))
+
+    # ---- 3. the back office ---------------------------------------------------------------
+
+    def _send_to_back_office(self, ids: np.ndarray, ready_day: np.ndarray) -> None:
+        """Cases enter the back office: all departments at once (parallel) or the next one."""
+        if ids.size == 0:
+            return
+        cases, cat = self.cases, self.catalogue
+        cases.stage[ids] = BACKOFFICE
+        ready_day = np.broadcast_to(np.asarray(ready_day), ids.shape)
+        matter = cases.matter[ids]
+        n_depts = cat.n_departments[matter]
+        parallel = (self.scenario.policy.parallel_approval & cases.internal_routing[ids]
+                    & (n_depts > 1) & (cases.route_pos[ids] == 0))
+        for m in np.unique(matter):
+            rows = matter == m
+            route = cat.route[m]
+            lag = int(np.ceil(cat.processing_days[m] / len(route)))
+            par = rows & parallel
+            if par.any():
+                cases.route_pos[ids[par]] = len(route)
+                for d in route:
+                    self.departments[d].receive(ids[par], ready_day[par] + lag)
+            seq = rows & ~parallel
+            if seq.any():
+                pos = cases.route_pos[ids[seq]].astype(np.int64)
+                for k, d in enumerate(route):
+                    at = pos == k
+                    if at.any():
+                        self.departments[d].receive(ids[seq][at], ready_day[seq][at] + lag)
+
+    def approve_in_back_offices(self) -> None:
+        """Departments approve; hidden missing materials bounce cases back to citizens."""
+        self.agents_by_type[Department].do("step")
+        for dept in self.departments:
+            if dept.approved_today.size:
+                self._after_approval(dept, dept.approved_today)
+
+    def _after_approval(self, dept: Department, ids: np.ndarray) -> None:
+        cases, cat, policy, b = self.cases, self.catalogue, self.scenario.policy, self.scenario.behaviour
+        rng = self.streams["dynamics"]
+        ids = ids[cases.stage[ids] == BACKOFFICE]
+        caught = rng.binomial(cases.missing_hidden[ids], BACKOFFICE_DETECTION).astype(np.int16)
+        bounced = caught > 0
+        self._bounce(ids[bounced], caught[bounced], dept)
+        ok = ids[~bounced]
+        route_len = cat.n_departments[cases.matter[ok]]
+        parallel = cases.route_pos[ok] >= route_len
+        par_ids = ok[parallel]
+        cases.pending[par_ids] -= 1
+        self._finish_approval(par_ids[cases.pending[par_ids] <= 0])
+        seq_ids = ok[~parallel]
+        cases.route_pos[seq_ids] += 1
+        last = cases.route_pos[seq_ids] >= cat.n_departments[cases.matter[seq_ids]]
+        self._finish_approval(seq_ids[last])
+        onward = seq_ids[~last]
+        internal = cases.internal_routing[onward]
+        self._schedule_visit(onward[~internal], self.day + 1, SUBMIT)  # citizen carries it on
+        handoff = onward[internal]
+        if handoff.size:
+            next_dept = self._visit_department(handoff)
+            p_bounce = (b.handoff_bounce_prob * (1.0 - self.coordination[next_dept])
+                        * (1.0 - policy.data_sharing * self.connectivity[next_dept]))
+            bounce = rng.random(handoff.size) < p_bounce
+            self._bounce(handoff[bounce], np.ones(int(bounce.sum()), np.int16), dept)
+            go = handoff[~bounce]
+            delay = np.ceil(b.handoff_days * (1.0 - self.coordination[self._visit_department(go)]))
+            self._send_to_back_office(go, self.day + delay.astype(np.int64))
+
+    def _bounce(self, ids: np.ndarray, materials: np.ndarray, dept: Department) -> None:
+        """A case goes back to the citizen for materials: online cases fix it online."""
+        if ids.size == 0:
+            return
+        cases = self.cases
+        told = materials if self.scenario.policy.one_time_notification else np.minimum(materials, 1)
+        cases.resubmissions[ids] += 1
+        cases.missing_hidden[ids] = np.maximum(cases.missing_hidden[ids] - told, 0)
+        cases.bounces[ids] += 1
+        online = cases.channel[ids] == ONLINE
+        proxy = cases.channel[ids] == PROXY
+        remote = ids[online | proxy]
+        self._send_to_back_office(remote, self.day + self._fix_days(remote.size))
+        in_person = ids[~(online | proxy)]
+        self._schedule_visit(in_person, self.day + self._fix_days(in_person.size), SUBMIT)
+
+    def _finish_approval(self, ids: np.ndarray) -> None:
+        if ids.size == 0:
+            return
+        collect = self.cases.needs_collection[ids]
+        self._schedule_visit(ids[collect], self.day + 1, COLLECT)
+        self._finish(ids[~collect])
+
+    def _finish(self, ids: np.ndarray) -> None:
+        if ids.size:
+            self.cases.stage[ids] = DONE
+            self.cases.done_day[ids] = self.day
+            self._done_today.append(ids)
+
+    # ---- 4. judgement, rating, word of mouth ----------------------------------------------
+
+    def complete_cases(self) -> None:
+        """Finished cases: satisfaction, rating, habits, trust and word of mouth."""
+        done = np.concatenate(self._done_today) if self._done_today else np.empty(0, np.int64)
+        self._done_today = []
+        if done.size == 0:
+            self.ledger.record_completions(done, self)
+            return
+        cases, cat, policy, b = self.cases, self.catalogue, self.scenario.policy, self.scenario.behaviour
+        rng = self.streams["dynamics"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            attitude = cases.attitude_sum[done] / cases.contacts[done]
+        matter = cases.matter[done]
+        days = (self.day - cases.start_day[done]).astype(np.float64)
+        latent = latent_satisfaction(
+            visits=cases.visits[done].astype(np.float64), expected_visits=policy.promise_visits,
+            wait_minutes=cases.wait_minutes[done].astype(np.float64), days=days,
+            legal_days=cat.legal_days[matter].astype(np.float64),
+            resubmissions=cases.resubmissions[done].astype(np.float64),
+            attitude=attitude.astype(np.float64), online_failed=cases.online_failed[done],
+            noise=rng.standard_normal(done.size), b=b)
+        score = likert(latent)
+        cases.satisfaction[done] = score
+        online = cases.channel[done] == ONLINE
+        rated = rng.random(done.size) < rating_probability(score, online, b, policy.evaluation_feedback)
+        cases.rated[done] = rated
+        cases.good_review[done] = rated & (score >= 4)
+        self._staff_reviews(done[rated & (cases.last_staff[done] >= 0)])
+        self._update_citizens(done, score)
+        self.ledger.record_completions(done, self)
+
+    def _staff_reviews(self, ids: np.ndarray) -> None:
+        staff = self.hall.staff
+        for s, good in zip(self.cases.last_staff[ids].tolist(), self.cases.good_review[ids].tolist(),
+                           strict=True):
+            if good:
+                staff[s].good_reviews_today += 1
+            else:
+                staff[s].bad_reviews_today += 1
+
+    def _update_citizens(self, done: np.ndarray, score: np.ndarray) -> None:
+        cases, pop, b = self.cases, self.population, self.scenario.behaviour
+        who = cases.citizen[done]
+        pop.refresh(who, self.day)
+        channel = cases.channel[done]
+        satisfied = score >= 4
+        pop.habit[who] = np.where(satisfied, channel, -1).astype(np.int8)
+        pop.last_satisfaction[who] = score
+        pop.cases_done[who] += 1
+        used_online = channel == ONLINE
+        target = (score[used_online] - 1) / 4.0
+        online_who = who[used_online]
+        pop.trust[online_who] += b.trust_learning * (target - pop.trust[online_who])
+        pop.awareness[online_who] = 1.0
+        self._word_of_mouth(who, used_online)
+
+    def _word_of_mouth(self, tellers: np.ndarray, used_online: np.ndarray) -> None:
+        """Each teller talks to a few contacts: awareness spreads, trust moves toward theirs."""
+        pop, b = self.population, self.scenario.behaviour
+        k = min(b.word_of_mouth_contacts, pop.contacts.shape[1])
+        if k == 0 or tellers.size == 0:
+            return
+        rng = self.streams["network"]
+        slot = rng.integers(0, pop.contacts.shape[1], size=(tellers.size, k))
+        listeners = pop.contacts[tellers[:, None], slot]
+        teller_trust = np.repeat(pop.trust[tellers], k)
+        spread_awareness = np.repeat(used_online, k)
+        listeners = listeners.ravel()
+        pop.refresh(np.unique(listeners), self.day)
+        gain = np.where(spread_awareness, b.word_of_mouth_awareness, 0.0)
+        pop.trust[listeners] += b.word_of_mouth_trust * (teller_trust - pop.trust[listeners])
+        pop.awareness[listeners] = pop.awareness[listeners] + gain * (1.0 - pop.awareness[listeners])
+
+
+def _service_draws(rng: np.random.Generator, n: int, distribution: str, cv: float) -> np.ndarray:
+    """Service-time multipliers with mean 1: exponential, or lognormal with the given CV."""
+    if distribution == "exponential":
+        return rng.exponential(1.0, n)
+    sigma2 = np.log1p(cv * cv)
+    return rng.lognormal(-sigma2 / 2.0, np.sqrt(sigma2), n)

@@ -1,0 +1,104 @@
+"""The model as a Mesa model: determinism, agents, reporters and cost of idle citizens."""
+
+from __future__ import annotations
+
+import json
+
+import mesa
+import numpy as np
+import pytest
+
+from analysis.runs import kpis_json
+from simulation import KPI_NAMES, ServiceModel
+from simulation.agents import Citizen, Department, WindowStaff
+from simulation.cases import DONE
+from tests.simulation.conftest import small_scenario
+
+
+def test_same_seed_gives_byte_identical_kpis_and_different_seeds_differ(small):
+    a = kpis_json(ServiceModel(small, seed=5).run(30))
+    b = kpis_json(ServiceModel(small, seed=5).run(30))
+    c = kpis_json(ServiceModel(small, seed=6).run(30))
+    assert a == b
+    assert a != c
+
+
+def test_seed_sequence_and_int_seed_are_both_accepted(small):
+    ss = np.random.SeedSequence(5)
+    assert kpis_json(ServiceModel(small, seed=ss).run(10)) == kpis_json(ServiceModel(small, seed=5).run(10))
+
+
+def test_every_public_kpi_is_reported(small):
+    kpis = ServiceModel(small, seed=1).run(40)
+    assert set(KPI_NAMES) <= set(kpis)
+    for key in KPI_NAMES:
+        assert np.isfinite(kpis[key]), key
+    assert 0 <= kpis["share_zero_visit"] <= kpis["share_at_most_once"] <= 1
+    assert kpis["wait_minutes_p95"] >= kpis["wait_minutes_mean"] >= 0
+    assert 1 <= kpis["satisfaction_mean"] <= 5
+    assert json.loads(kpis_json(kpis)).keys() == kpis.keys()
+
+
+def test_the_model_is_a_mesa_model_with_the_three_agent_types(small):
+    model = ServiceModel(small, seed=1)
+    assert isinstance(model, mesa.Model)
+    assert len(model.agents_by_type[WindowStaff]) == len(model.staff) > 0
+    assert len(model.agents_by_type[Department]) == len(small.departments)
+    model.run(5)
+    assert model.day == 5 and model.steps == 5
+    daily = model.daily()
+    assert len(daily) == 5 and {"cases_completed", "backlog_cases"} <= set(daily.columns)
+    citizen = model.citizen(123)
+    assert isinstance(citizen, Citizen) and citizen in model.agents
+    assert citizen.age_band in ("18-39", "40-59", "60+")
+    assert 0 <= citizen.awareness <= 1 and 0 <= citizen.trust <= 1
+    assert model.citizen(123) is citizen
+    with pytest.raises(IndexError):
+        model.citizen(10**9)
+
+
+def test_idle_citizens_are_never_touched(small):
+    model = ServiceModel(small, seed=2)
+    model.run(20)
+    touched = np.count_nonzero(model.population.last_update > 0)
+    # only citizens with a case, and the contacts they talked to, are ever updated
+    tellers = np.count_nonzero(model.cases.stage[: model.cases.size] == DONE)
+    bound = model.cases.size + tellers * small.behaviour.word_of_mouth_contacts
+    assert 0 < touched <= bound < model.population.size
+
+
+def test_lazy_awareness_equals_the_closed_form_of_daily_publicity():
+    scenario = small_scenario(policy__publicity=1.0)
+    model = ServiceModel(scenario, seed=3)
+    i = 17
+    before = model.population.awareness[i]
+    model.day = 40
+    after = model.citizen(i).awareness
+    h = model.population.publicity_hazard
+    # a daily hazard h applied 40 times in continuous time
+    assert after == pytest.approx(1 - (1 - before) * np.exp(-h * 40))
+
+
+def test_staff_learn_with_training(small):
+    trained = ServiceModel(small_scenario(policy__staff_training=1.0), seed=4)
+    untrained = ServiceModel(small, seed=4)
+    trained.run(30)
+    untrained.run(30)
+    mean = lambda m: np.mean([s.competence for s in m.staff])  # noqa: E731
+    assert mean(trained) > mean(untrained)
+
+
+def test_ratings_change_attitude_only_when_feedback_is_on(small):
+    on = ServiceModel(small_scenario(["evaluation_feedback"]), seed=4)
+    off = ServiceModel(small, seed=4)
+    start = np.mean([s.attitude for s in off.staff])
+    on.run(40)
+    off.run(40)
+    assert np.mean([s.attitude for s in on.staff]) > start > np.mean([s.attitude for s in off.staff])
+
+
+def test_cases_flow_to_completion_and_backlog_is_bounded(small):
+    model = ServiceModel(small, seed=1)
+    kpis = model.run(60)
+    assert kpis["cases_completed"] > 0.8 * kpis["cases_opened"]
+    assert kpis["overdue_share"] < 0.5
