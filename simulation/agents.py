@@ -7,7 +7,6 @@ agent is a view onto one row, made when someone asks for it (`model.citizen(i)`)
 
 from __future__ import annotations
 
-from collections import deque
 from typing import TYPE_CHECKING
 
 import mesa
@@ -181,37 +180,30 @@ class Department(mesa.Agent):
         self.connectivity = connectivity
         self.coordination = coordination
         self.platform_integrated = platform_integrated
-        self._queue: deque[tuple[np.ndarray, np.ndarray]] = deque()
+        self._ids = np.empty(0, dtype=np.int64)  # waiting cases, in order of arrival
+        self._ready = np.empty(0, dtype=np.int64)  # first day each may be approved
+        self._incoming: list[tuple[np.ndarray, np.ndarray]] = []
         self.approved_today = np.empty(0, dtype=np.int64)
 
     @property
     def backlog(self) -> int:
         """Cases waiting in this department's back office."""
-        return int(sum(ids.size for ids, _ in self._queue))
+        return int(self._ids.size + sum(ids.size for ids, _ in self._incoming))
 
     def receive(self, case_ids: np.ndarray, ready_day: np.ndarray) -> None:
         """Cases enter the back office; each may be approved from its `ready_day` on."""
         if case_ids.size:
-            self._queue.append((case_ids.astype(np.int64), ready_day.astype(np.int32)))
+            self._incoming.append((case_ids.astype(np.int64), ready_day.astype(np.int64)))
 
     def step(self) -> None:
         """Approve up to the daily capacity of ready cases, first come first served."""
-        day = self.model.day
-        capacity = self.capacity_per_day
-        approved: list[np.ndarray] = []
-        kept: deque[tuple[np.ndarray, np.ndarray]] = deque()
-        while self._queue:
-            ids, ready = self._queue.popleft()
-            if capacity > 0:
-                is_ready = ready <= day
-                take = np.flatnonzero(is_ready)[:capacity]
-                if take.size:
-                    approved.append(ids[take])
-                    capacity -= take.size
-                    keep = np.ones(ids.size, dtype=bool)
-                    keep[take] = False
-                    ids, ready = ids[keep], ready[keep]
-            if ids.size:
-                kept.append((ids, ready))
-        self._queue = kept
-        self.approved_today = np.concatenate(approved) if approved else np.empty(0, np.int64)
+        if self._incoming:
+            self._ids = np.concatenate([self._ids, *(ids for ids, _ in self._incoming)])
+            self._ready = np.concatenate([self._ready, *(ready for _, ready in self._incoming)])
+            self._incoming = []
+        take = np.flatnonzero(self._ready <= self.model.day)[: self.capacity_per_day]
+        self.approved_today = self._ids[take]
+        if take.size:
+            keep = np.ones(self._ids.size, dtype=bool)
+            keep[take] = False
+            self._ids, self._ready = self._ids[keep], self._ready[keep]

@@ -90,7 +90,9 @@ class CaseBook:
 
     def open_count(self) -> int:
         """Number of cases not yet completed."""
-        return int(np.count_nonzero(self.columns["stage"][: self.size] != DONE))
+        return self.size - self.done_count
+
+    done_count = 0  # maintained by the model as cases finish
 
     def completed_frame(self, catalogue: Catalogue, population: Population | None = None) -> pd.DataFrame:
         """Completed cases as a DataFrame with readable channel and matter names."""

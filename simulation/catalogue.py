@@ -54,6 +54,13 @@ class Catalogue:
         """Number of departments each matter passes."""
         return np.array([len(r) for r in self.route], dtype=np.int16)
 
+    def route_table(self) -> np.ndarray:
+        """Department index at each route position, shape (matters, longest route); -1 pads."""
+        table = np.full((self.size, max(len(r) for r in self.route)), -1, dtype=np.int64)
+        for m, route in enumerate(self.route):
+            table[m, : len(route)] = route
+        return table
+
 
 def build_catalogue(scenario: Scenario) -> Catalogue:
     """Resolve the scenario's matters and apply the end-to-end online lever.

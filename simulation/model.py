@@ -55,6 +55,9 @@ class ServiceModel(mesa.Model):
         self.streams = {name: np.random.default_rng(ss) for name, ss in zip(_STREAMS, children, strict=False)}
         self.day = 0
         self.catalogue: Catalogue = build_catalogue(scenario)
+        self._route = self.catalogue.route_table()
+        self._route_len = self.catalogue.n_departments.astype(np.int64)
+        self._lag = np.ceil(self.catalogue.processing_days / self._route_len).astype(np.int64)
         self.population: Population = build_population(scenario, self.streams["population"])
         self.cases = CaseBook(capacity=self._expected_cases_per_day() * 30)
         self._build_departments()
@@ -301,14 +304,10 @@ class ServiceModel(mesa.Model):
             self._visits[int(d)].append(ids[day == d])
 
     def _visit_department(self, ids: np.ndarray) -> np.ndarray:
-        cat, cases = self.catalogue, self.cases
-        matter, pos = cases.matter[ids], cases.route_pos[ids].astype(np.int64)
-        out = np.empty(ids.size, dtype=np.int64)
-        for m in np.unique(matter):
-            rows = matter == m
-            route = np.asarray(cat.route[m])
-            out[rows] = route[np.minimum(pos[rows], route.size - 1)]
-        return out
+        """The department at each case's current route position (its last, once past the end)."""
+        matter = self.cases.matter[ids]
+        pos = np.minimum(self.cases.route_pos[ids].astype(np.int64), self._route_len[matter] - 1)
+        return self._route[matter, pos]
 
     def serve_visitors(self) -> None:
         """Today's visitors queue at the hall and stations and are served."""
@@ -335,7 +334,7 @@ class ServiceModel(mesa.Model):
         cases.wait_minutes[ids] += outcome.wait_minutes
         cases.travel_minutes[ids] += 2 * travel
         staff = self.hall.staff
-        attitude = np.array([staff[s].attitude for s in outcome.staff.tolist()])
+        attitude = np.array([s.attitude for s in staff])[outcome.staff]
         cases.attitude_sum[ids] += attitude
         cases.contacts[ids] += 1
         cases.last_staff[ids] = outcome.staff
@@ -353,7 +352,7 @@ class ServiceModel(mesa.Model):
         cases, policy, b = self.cases, self.scenario.policy, self.scenario.behaviour
         rng = self.streams["dynamics"]
         staff = self.hall.staff
-        p_detect = np.array([staff[s].detection_probability(b.staff_detects_missing) for s in staff_idx.tolist()])
+        p_detect = np.array([s.detection_probability(b.staff_detects_missing) for s in staff])[staff_idx]
         caught = rng.binomial(cases.missing_hidden[ids], p_detect).astype(np.int16)
         returned = caught > 0
         told = caught if policy.one_time_notification else np.minimum(caught, 1).astype(np.int16)
@@ -373,53 +372,51 @@ class ServiceModel(mesa.Model):
         """Cases enter the back office: all departments at once (parallel) or the next one."""
         if ids.size == 0:
             return
-        cases, cat = self.cases, self.catalogue
+        cases = self.cases
         cases.stage[ids] = BACKOFFICE
-        ready_day = np.broadcast_to(np.asarray(ready_day), ids.shape)
         matter = cases.matter[ids]
-        n_depts = cat.n_departments[matter]
+        ready = np.broadcast_to(np.asarray(ready_day), ids.shape) + self._lag[matter]
+        route_len = self._route_len[matter]
         parallel = (self.scenario.policy.parallel_approval & cases.internal_routing[ids]
-                    & (n_depts > 1) & (cases.route_pos[ids] == 0))
-        for m in np.unique(matter):
-            rows = matter == m
-            route = cat.route[m]
-            lag = int(np.ceil(cat.processing_days[m] / len(route)))
-            par = rows & parallel
-            if par.any():
-                cases.route_pos[ids[par]] = len(route)
-                for d in route:
-                    self.departments[d].receive(ids[par], ready_day[par] + lag)
-            seq = rows & ~parallel
-            if seq.any():
-                pos = cases.route_pos[ids[seq]].astype(np.int64)
-                for k, d in enumerate(route):
-                    at = pos == k
-                    if at.any():
-                        self.departments[d].receive(ids[seq][at], ready_day[seq][at] + lag)
+                    & (route_len > 1) & (cases.route_pos[ids] == 0))
+        dept = self._visit_department(ids)
+        targets, when, case_ids = [dept[~parallel]], [ready[~parallel]], [ids[~parallel]]
+        if parallel.any():
+            par = ids[parallel]
+            cases.route_pos[par] = route_len[parallel]
+            table = self._route[matter[parallel]]
+            filled = table >= 0
+            targets.append(table[filled])
+            when.append(np.broadcast_to(ready[parallel][:, None], table.shape)[filled])
+            case_ids.append(np.broadcast_to(par[:, None], table.shape)[filled])
+        target, when_all, who = np.concatenate(targets), np.concatenate(when), np.concatenate(case_ids)
+        for d in np.unique(target).tolist():
+            mine = target == d
+            self.departments[d].receive(who[mine], when_all[mine])
 
     def approve_in_back_offices(self) -> None:
         """Departments approve; hidden missing materials bounce cases back to citizens."""
         self.agents_by_type[Department].do("step")
-        for dept in self.departments:
-            if dept.approved_today.size:
-                self._after_approval(dept, dept.approved_today)
+        approved = [d.approved_today for d in self.departments if d.approved_today.size]
+        if approved:
+            self._after_approval(np.concatenate(approved))
 
-    def _after_approval(self, dept: Department, ids: np.ndarray) -> None:
-        cases, cat, policy, b = self.cases, self.catalogue, self.scenario.policy, self.scenario.behaviour
+    def _after_approval(self, ids: np.ndarray) -> None:
+        cases, policy, b = self.cases, self.scenario.policy, self.scenario.behaviour
         rng = self.streams["dynamics"]
         ids = ids[cases.stage[ids] == BACKOFFICE]
         caught = rng.binomial(cases.missing_hidden[ids], BACKOFFICE_DETECTION).astype(np.int16)
         bounced = caught > 0
-        self._bounce(ids[bounced], caught[bounced], dept)
+        self._bounce(ids[bounced], caught[bounced])
         ok = ids[~bounced]
-        route_len = cat.n_departments[cases.matter[ok]]
+        route_len = self._route_len[cases.matter[ok]]
         parallel = cases.route_pos[ok] >= route_len
         par_ids = ok[parallel]
         cases.pending[par_ids] -= 1
         self._finish_approval(par_ids[cases.pending[par_ids] <= 0])
         seq_ids = ok[~parallel]
         cases.route_pos[seq_ids] += 1
-        last = cases.route_pos[seq_ids] >= cat.n_departments[cases.matter[seq_ids]]
+        last = cases.route_pos[seq_ids] >= self._route_len[cases.matter[seq_ids]]
         self._finish_approval(seq_ids[last])
         onward = seq_ids[~last]
         internal = cases.internal_routing[onward]
@@ -430,12 +427,12 @@ class ServiceModel(mesa.Model):
             p_bounce = (b.handoff_bounce_prob * (1.0 - self.coordination[next_dept])
                         * (1.0 - policy.data_sharing * self.connectivity[next_dept]))
             bounce = rng.random(handoff.size) < p_bounce
-            self._bounce(handoff[bounce], np.ones(int(bounce.sum()), np.int16), dept)
+            self._bounce(handoff[bounce], np.ones(int(bounce.sum()), np.int16))
             go = handoff[~bounce]
-            delay = np.ceil(b.handoff_days * (1.0 - self.coordination[self._visit_department(go)]))
+            delay = np.ceil(b.handoff_days * (1.0 - self.coordination[next_dept[~bounce]]))
             self._send_to_back_office(go, self.day + delay.astype(np.int64))
 
-    def _bounce(self, ids: np.ndarray, materials: np.ndarray, dept: Department) -> None:
+    def _bounce(self, ids: np.ndarray, materials: np.ndarray) -> None:
         """A case goes back to the citizen for materials: online cases fix it online."""
         if ids.size == 0:
             return
@@ -462,6 +459,7 @@ class ServiceModel(mesa.Model):
         if ids.size:
             self.cases.stage[ids] = DONE
             self.cases.done_day[ids] = self.day
+            self.cases.done_count += int(ids.size)
             self._done_today.append(ids)
 
     # ---- 4. judgement, rating, word of mouth ----------------------------------------------
