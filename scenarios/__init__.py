@@ -17,5 +17,7 @@ def shipped_scenarios() -> list[str]:
 
 
 def shipped_countermeasures() -> list[str]:
-    """Names of the shipped countermeasure overlays."""
-    return sorted(p.stem for p in COUNTERMEASURE_DIR.glob("*.toml"))
+    """Names of the shipped countermeasure overlays; a case study's own overlays are named
+    with their folder, e.g. "q_county/staff_training"."""
+    return sorted(p.relative_to(COUNTERMEASURE_DIR).with_suffix("").as_posix()
+                  for p in COUNTERMEASURE_DIR.rglob("*.toml"))

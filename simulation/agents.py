@@ -116,8 +116,15 @@ class WindowStaff(mesa.Agent):
 
     @property
     def speed_multiplier(self) -> float:
-        """Service-time multiplier: 1 at competence 0.5, 2 at 0, 0.67 at 1."""
-        return 1.0 / (0.5 + self.competence)
+        """Service-time multiplier: 1 at competence 0.5, 2 at 0, 0.67 at 1.
+
+        A comprehensive window also works the unified platform to route each case, so its
+        clerk's IT skill counts too: x(1.15 - 0.3 IT skill), neutral at IT skill 0.5.
+        """
+        multiplier = 1.0 / (0.5 + self.competence)
+        if self.comprehensive:
+            multiplier *= 1.15 - 0.3 * self.it_skill
+        return multiplier
 
     def detection_probability(self, base: float) -> float:
         """Probability of catching a missing or faulty material."""
@@ -134,16 +141,16 @@ class WindowStaff(mesa.Agent):
 
     def learn(self) -> None:
         """Learning by doing and by training, with diminishing returns."""
-        staff = self.model.scenario.staff
-        training = self.model.scenario.policy.staff_training
+        staff = self.model.spec.staff
+        training = self.model.spec.policy.staff_training
         gain = staff.learning_per_100_cases * self.cases_served_today / 100.0 + 0.004 * training
         self.competence += gain * (1.0 - self.competence)
         self.it_skill += 0.004 * training * (1.0 - self.it_skill)
 
     def respond_to_feedback(self) -> None:
         """Rectification after bad reviews when feedback is on; drift when ratings are ignored."""
-        drift = self.model.scenario.staff.attitude_drift_per_day
-        if self.model.scenario.policy.evaluation_feedback:
+        drift = self.model.spec.staff.attitude_drift_per_day
+        if self.model.spec.policy.evaluation_feedback:
             self.attitude += 0.03 * self.bad_reviews_today * (1.0 - self.attitude)
             self.attitude += 0.002 * self.good_reviews_today * (1.0 - self.attitude)
             self.attitude += drift * (1.0 - self.attitude)

@@ -62,7 +62,7 @@ class ServiceHall:
     """Window pools of the hall and stations, staffed by `WindowStaff` agents."""
 
     def __init__(self, model, department_demand: np.ndarray, station_townships: np.ndarray) -> None:
-        scenario = model.scenario
+        scenario = model.spec
         rng = model.streams["staff"]
         self.model = model
         self.hall_sessions = [list(s) for s in scenario.hall.sessions]

@@ -50,7 +50,8 @@ class ServiceModel(mesa.Model):
         super().__init__(rng=np.random.default_rng(children[-1]))
         if not isinstance(scenario, Scenario):
             scenario = load_scenario(scenario, overlays)
-        self.scenario = scenario
+        # the validated Scenario (named `spec`: Mesa >= 3.5 reserves `Model.scenario` for its own)
+        self.spec: Scenario = scenario
         self.seed_entropy = root.entropy
         self.streams = {name: np.random.default_rng(ss) for name, ss in zip(_STREAMS, children, strict=False)}
         self.day = 0
@@ -71,25 +72,26 @@ class ServiceModel(mesa.Model):
     # ---- construction ---------------------------------------------------------------------
 
     def _expected_cases_per_day(self) -> int:
-        d = self.scenario.demand
-        per_year = (self.scenario.jurisdiction.population * d.cases_per_resident_year
-                    + self.scenario.jurisdiction.enterprises * d.cases_per_enterprise_year)
+        d = self.spec.demand
+        per_year = (self.spec.jurisdiction.population * d.cases_per_resident_year
+                    + self.spec.jurisdiction.enterprises * d.cases_per_enterprise_year)
         return max(16, int(per_year / d.working_days_per_year))
 
     def _build_departments(self) -> None:
-        policy = self.scenario.policy
+        policy = self.spec.policy
         self.departments: list[Department] = []
-        for i, (name, spec) in enumerate(self.scenario.departments.items()):
+        for i, (name, spec) in enumerate(self.spec.departments.items()):
             self.departments.append(Department(
                 self, index=i, name=name, label=spec.label, capacity_per_day=spec.capacity_per_day,
                 connectivity=spec.connectivity + policy.connectivity_uplift * (1 - spec.connectivity),
                 coordination=spec.coordination + policy.coordination_authority * (1 - spec.coordination),
                 platform_integrated=spec.platform_integrated))
         self.connectivity = np.array([d.connectivity for d in self.departments])
+        self._integrated = np.array([d.platform_integrated for d in self.departments])
         self.coordination = np.array([d.coordination for d in self.departments])
 
     def _build_front_office(self) -> None:
-        cat, d, j, hall = self.catalogue, self.scenario.demand, self.scenario.jurisdiction, self.scenario.hall
+        cat, d, j, hall = self.catalogue, self.spec.demand, self.spec.jurisdiction, self.spec.hall
         volume = {False: j.population * d.cases_per_resident_year,
                   True: j.enterprises * d.cases_per_enterprise_year}
         demand = np.zeros(len(self.departments))  # expected window minutes per department
@@ -98,9 +100,9 @@ class ServiceModel(mesa.Model):
             weight = volume[bool(cat.enterprise[m])] * cat.demand_share[m] * minutes
             for dept in cat.route[m]:
                 demand[dept] += weight * (1.0 if cat.online_depth[m] < 3 else 0.3)
-        townships = self.scenario.jurisdiction.townships
+        townships = self.spec.jurisdiction.townships
         rank = self.streams["staff"].permutation(townships)
-        covered = int(round(self.scenario.policy.station_coverage * townships))
+        covered = int(round(self.spec.policy.station_coverage * townships))
         self.has_station = rank < covered
         self.hall = ServiceHall(self, demand, np.flatnonzero(self.has_station))
 
@@ -132,7 +134,7 @@ class ServiceModel(mesa.Model):
 
     def run(self, days: int | None = None) -> dict[str, float]:
         """Run `days` working days (default: the scenario's) and return the run's KPIs."""
-        for _ in range(days if days is not None else self.scenario.scenario.days):
+        for _ in range(days if days is not None else self.spec.scenario.days):
             self.step()
         return self.kpis()
 
@@ -155,7 +157,7 @@ class ServiceModel(mesa.Model):
     # ---- 1. arrivals and channel choice ---------------------------------------------------
 
     def _sample_cases(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        j, d, cat = self.scenario.jurisdiction, self.scenario.demand, self.catalogue
+        j, d, cat = self.spec.jurisdiction, self.spec.demand, self.catalogue
         citizens, matters = [], []
         for enterprise, count, rate, offset in (
                 (False, j.population, d.cases_per_resident_year, 0),
@@ -173,7 +175,7 @@ class ServiceModel(mesa.Model):
         pop = self.population
         assisted = pop.elderly(who) | (pop.rural[who] & ~pop.is_enterprise[who])
         lit = pop.literacy[who].astype(np.float64)
-        boost = 0.6 * self.scenario.policy.digital_assistance * (1.0 - lit)
+        boost = 0.6 * self.spec.policy.digital_assistance * (1.0 - lit)
         return np.where(assisted, lit + boost, lit)
 
     def arrive_new_cases(self) -> None:
@@ -187,7 +189,7 @@ class ServiceModel(mesa.Model):
         u_aware, u_habit, u_online, u_proxy, u_preexam = rng.random((5, n))
         if n == 0:
             return
-        pop, cat, policy, b = self.population, self.catalogue, self.scenario.policy, self.scenario.behaviour
+        pop, cat, policy, b = self.population, self.catalogue, self.spec.policy, self.spec.behaviour
         pop.refresh(who, self.day)
         ids = self.cases.add(who, matter, self.day)
         literacy = self._effective_literacy(who)
@@ -232,7 +234,7 @@ class ServiceModel(mesa.Model):
         connected (probability data_sharing x connectivity); the citizen supplies the rest, each
         missing with a probability that falls with literacy (guides are hard to read).
         """
-        cat, b = self.catalogue, self.scenario.behaviour
+        cat, b = self.catalogue, self.spec.behaviour
         n = matter.size
         supplied = np.zeros((n, MAX_MATERIALS), dtype=bool)
         for m in np.unique(matter):
@@ -241,14 +243,14 @@ class ServiceModel(mesa.Model):
             supplied[np.ix_(rows, np.arange(k))] = True
             holders = cat.shared_holders[m]
             if holders:
-                p_pull = self.scenario.policy.data_sharing * self.connectivity[list(holders)]
+                p_pull = self.spec.policy.data_sharing * self.connectivity[list(holders)]
                 pulled = u_pull[np.ix_(rows, np.arange(len(holders)))] < p_pull
                 supplied[np.ix_(rows, np.arange(len(holders)))] &= ~pulled
         p_missing = np.clip(b.missing_material_prob * (1.6 - literacy), 0.0, 1.0)
         return np.count_nonzero(supplied & (u_missing < p_missing[:, None]), axis=1).astype(np.int16)
 
     def _fix_days(self, n: int) -> np.ndarray:
-        mean = self.scenario.behaviour.days_to_fix_materials
+        mean = self.spec.behaviour.days_to_fix_materials
         return 1 + self.streams["dynamics"].poisson(max(mean - 1.0, 0.0), n)
 
     def _start_online(self, ids: np.ndarray) -> None:
@@ -263,7 +265,7 @@ class ServiceModel(mesa.Model):
         delay = np.where(caught > 0, self._fix_days(ids.size), 0)
         cases.internal_routing[ids] = True
         depth = cat.online_depth[cases.matter[ids]]
-        cases.needs_collection[ids] = (depth < 3) & ~self.scenario.policy.result_by_post
+        cases.needs_collection[ids] = (depth < 3) & (not self.spec.policy.result_by_post)
         self._send_to_back_office(ids, self.day + delay)
 
     def _start_proxy(self, ids: np.ndarray) -> None:
@@ -285,12 +287,12 @@ class ServiceModel(mesa.Model):
             return
         cases = self.cases
         delay = np.zeros(ids.size, dtype=np.int64)
-        if self.scenario.policy.online_preexamination:
+        if self.spec.policy.online_preexamination:
             fixed = preexamined & (cases.missing_hidden[ids] > 0)
             cases.resubmissions[ids[fixed]] += 1
             cases.missing_hidden[ids[fixed]] = 0
             delay[fixed] = self._fix_days(int(fixed.sum()))
-        cases.needs_collection[ids] = not self.scenario.policy.result_by_post
+        cases.needs_collection[ids] = not self.spec.policy.result_by_post
         self._schedule_visit(ids, self.day + delay, SUBMIT)
 
     # ---- 2. the front office --------------------------------------------------------------
@@ -322,10 +324,10 @@ class ServiceModel(mesa.Model):
         who = cases.citizen[ids]
         matter = cases.matter[ids]
         collect = cases.purpose[ids] == COLLECT
-        hall_cfg = self.scenario.hall
+        hall_cfg = self.spec.hall
         base = np.where(cat.complex[matter], hall_cfg.service_minutes_complex, hall_cfg.service_minutes_simple)
         base = np.where(collect, hall_cfg.service_minutes_collect, base)
-        base = np.where(at_station, base * self.scenario.stations.service_minutes_multiplier, base)
+        base = np.where(at_station, base * self.spec.stations.service_minutes_multiplier, base)
         work = base * _service_draws(rng, ids.size, hall_cfg.service_distribution, hall_cfg.service_cv)
         outcome = self.hall.serve(at_station=at_station, township=pop.township[who],
                                   department=self._visit_department(ids), work_minutes=work, rng=rng)
@@ -349,7 +351,7 @@ class ServiceModel(mesa.Model):
         """At the window: missing materials are caught (or not); complete cases are accepted."""
         if ids.size == 0:
             return
-        cases, policy, b = self.cases, self.scenario.policy, self.scenario.behaviour
+        cases, policy, b = self.cases, self.spec.policy, self.spec.behaviour
         rng = self.streams["dynamics"]
         staff = self.hall.staff
         p_detect = np.array([s.detection_probability(b.staff_detects_missing) for s in staff])[staff_idx]
@@ -377,7 +379,7 @@ class ServiceModel(mesa.Model):
         matter = cases.matter[ids]
         ready = np.broadcast_to(np.asarray(ready_day), ids.shape) + self._lag[matter]
         route_len = self._route_len[matter]
-        parallel = (self.scenario.policy.parallel_approval & cases.internal_routing[ids]
+        parallel = (self.spec.policy.parallel_approval & cases.internal_routing[ids]
                     & (route_len > 1) & (cases.route_pos[ids] == 0))
         dept = self._visit_department(ids)
         targets, when, case_ids = [dept[~parallel]], [ready[~parallel]], [ids[~parallel]]
@@ -390,6 +392,10 @@ class ServiceModel(mesa.Model):
             when.append(np.broadcast_to(ready[parallel][:, None], table.shape)[filled])
             case_ids.append(np.broadcast_to(par[:, None], table.shape)[filled])
         target, when_all, who = np.concatenate(targets), np.concatenate(when), np.concatenate(case_ids)
+        # a department whose systems are not on the unified platform re-keys every case routed
+        # to it from the platform or a comprehensive window (二次录入): one more day
+        rekey = ~self._integrated[target] & cases.internal_routing[who]
+        when_all = when_all + rekey
         for d in np.unique(target).tolist():
             mine = target == d
             self.departments[d].receive(who[mine], when_all[mine])
@@ -402,7 +408,7 @@ class ServiceModel(mesa.Model):
             self._after_approval(np.concatenate(approved))
 
     def _after_approval(self, ids: np.ndarray) -> None:
-        cases, policy, b = self.cases, self.scenario.policy, self.scenario.behaviour
+        cases, policy, b = self.cases, self.spec.policy, self.spec.behaviour
         rng = self.streams["dynamics"]
         ids = ids[cases.stage[ids] == BACKOFFICE]
         caught = rng.binomial(cases.missing_hidden[ids], BACKOFFICE_DETECTION).astype(np.int16)
@@ -437,7 +443,7 @@ class ServiceModel(mesa.Model):
         if ids.size == 0:
             return
         cases = self.cases
-        told = materials if self.scenario.policy.one_time_notification else np.minimum(materials, 1)
+        told = materials if self.spec.policy.one_time_notification else np.minimum(materials, 1)
         cases.resubmissions[ids] += 1
         cases.missing_hidden[ids] = np.maximum(cases.missing_hidden[ids] - told, 0)
         cases.bounces[ids] += 1
@@ -471,14 +477,18 @@ class ServiceModel(mesa.Model):
         if done.size == 0:
             self.ledger.record_completions(done, self)
             return
-        cases, cat, policy, b = self.cases, self.catalogue, self.scenario.policy, self.scenario.behaviour
+        cases, cat, policy, b = self.cases, self.catalogue, self.spec.policy, self.spec.behaviour
         rng = self.streams["dynamics"]
         with np.errstate(invalid="ignore", divide="ignore"):
             attitude = cases.attitude_sum[done] / cases.contacts[done]
         matter = cases.matter[done]
         days = (self.day - cases.start_day[done]).astype(np.float64)
+        # expectation: what citizens are promised, tempered by their own last experience
+        memory = self.population.last_visits[cases.citizen[done]].astype(np.float64)
+        expected = np.where(np.isnan(memory), policy.promise_visits,
+                            0.5 * policy.promise_visits + 0.5 * memory)
         latent = latent_satisfaction(
-            visits=cases.visits[done].astype(np.float64), expected_visits=policy.promise_visits,
+            visits=cases.visits[done].astype(np.float64), expected_visits=expected,
             wait_minutes=cases.wait_minutes[done].astype(np.float64), days=days,
             legal_days=cat.legal_days[matter].astype(np.float64),
             resubmissions=cases.resubmissions[done].astype(np.float64),
@@ -504,13 +514,14 @@ class ServiceModel(mesa.Model):
                 staff[s].bad_reviews_today += 1
 
     def _update_citizens(self, done: np.ndarray, score: np.ndarray) -> None:
-        cases, pop, b = self.cases, self.population, self.scenario.behaviour
+        cases, pop, b = self.cases, self.population, self.spec.behaviour
         who = cases.citizen[done]
         pop.refresh(who, self.day)
         channel = cases.channel[done]
         satisfied = score >= 4
         pop.habit[who] = np.where(satisfied, channel, -1).astype(np.int8)
         pop.last_satisfaction[who] = score
+        pop.last_visits[who] = cases.visits[done]
         pop.cases_done[who] += 1
         used_online = channel == ONLINE
         target = (score[used_online] - 1) / 4.0
@@ -521,7 +532,7 @@ class ServiceModel(mesa.Model):
 
     def _word_of_mouth(self, tellers: np.ndarray, used_online: np.ndarray) -> None:
         """Each teller talks to a few contacts: awareness spreads, trust moves toward theirs."""
-        pop, b = self.population, self.scenario.behaviour
+        pop, b = self.population, self.spec.behaviour
         k = min(b.word_of_mouth_contacts, pop.contacts.shape[1])
         if k == 0 or tellers.size == 0:
             return

@@ -47,6 +47,7 @@ class Population:
     trust_baseline: np.ndarray
     habit: np.ndarray
     last_satisfaction: np.ndarray
+    last_visits: np.ndarray
     cases_done: np.ndarray
     last_update: np.ndarray
     contacts: np.ndarray
@@ -135,6 +136,7 @@ def build_population(scenario: Scenario, rng: np.random.Generator) -> Population
         trust_baseline=trust_baseline.astype(np.float32),
         habit=np.full(size, NO_HABIT, dtype=np.int8),
         last_satisfaction=np.full(size, np.nan, dtype=np.float32),
+        last_visits=np.full(size, np.nan, dtype=np.float32),
         cases_done=np.zeros(size, dtype=np.int32),
         last_update=np.zeros(size, dtype=np.int32),
         contacts=contacts,

@@ -76,7 +76,7 @@ def administer(model: ServiceModel, *, n: int = 500, instrument: str = "haochapi
         "online_efficiency": item(-0.5 * np.maximum(days / legal - 0.5, 0.0)),
         "online_guide_accuracy": item(-0.6 * resub),
         "online_convenience": item(-0.4 * np.maximum(visits - 1.0, 0.0)),
-        "online_operability": item(-1.0 * failed + 0.5 * (model.scenario.policy.online_usability - 0.5)),
+        "online_operability": item(-1.0 * failed + 0.5 * (model.spec.policy.online_usability - 0.5)),
     }
     offline_items = {
         "offline_overall": item(0.0),

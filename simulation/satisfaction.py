@@ -18,7 +18,7 @@ THRESHOLDS = np.array([-1.5, -0.5, 0.5, 1.5])
 def latent_satisfaction(
     *,
     visits: np.ndarray,
-    expected_visits: float,
+    expected_visits: np.ndarray | float,
     wait_minutes: np.ndarray,
     days: np.ndarray,
     legal_days: np.ndarray,

@@ -422,9 +422,10 @@ def resolve_path(name_or_path: str | Path, *, kind: Literal["scenario", "counter
         return path
     folder = SCENARIO_DIR if kind == "scenario" else COUNTERMEASURE_DIR
     shipped = folder / f"{name_or_path}.toml"
-    if shipped.is_file():
+    if shipped.is_file() and folder in shipped.resolve().parents:
         return shipped
-    names = sorted(p.stem for p in folder.glob("*.toml"))
+    pattern = "*.toml" if kind == "scenario" else "**/*.toml"
+    names = sorted(p.relative_to(folder).with_suffix("").as_posix() for p in folder.glob(pattern))
     raise ScenarioError(f"{name_or_path}: no such {kind} file, and no shipped {kind} of that name; "
                         f"shipped: {names}")
 

@@ -59,6 +59,6 @@ def test_bad_requests_are_refused(answered):
         model.administer(instrument="census")
     with pytest.raises(ValueError, match="at least 1"):
         model.administer(n=0)
-    fresh = ServiceModel(model.scenario, seed=1)
+    fresh = ServiceModel(model.spec, seed=1)
     with pytest.raises(ValueError, match="no completed cases"):
         fresh.administer()

@@ -120,7 +120,7 @@ def test_every_parameter_of_a_shipped_scenario_has_provenance(name):
 @pytest.mark.parametrize("name", shipped_countermeasures())
 def test_every_shipped_countermeasure_loads_and_states_cost_and_provenance(name):
     s = load_scenario("baseline", [name])
-    assert s.countermeasures[0]["name"] == name
+    assert s.countermeasures[0]["file"] == f"{name.split('/')[-1]}.toml"
     text = (COUNTERMEASURE_DIR / f"{name}.toml").read_text(encoding="utf-8")
     assert "provenance" in text and "cost_per_year" in text
 
