@@ -128,6 +128,7 @@ class ServiceModel(mesa.Model):
         self.approve_in_back_offices()
         self.complete_cases()
         self.agents_by_type[WindowStaff].do("step")
+        self.ledger.today_kpis = kpis.today_kpis(self)
         self.datacollector.collect(self)
         self.ledger.close_day()
         self.day += 1
