@@ -189,28 +189,46 @@ class Department(mesa.Agent):
         self.platform_integrated = platform_integrated
         self._ids = np.empty(0, dtype=np.int64)  # waiting cases, in order of arrival
         self._ready = np.empty(0, dtype=np.int64)  # first day each may be approved
-        self._incoming: list[tuple[np.ndarray, np.ndarray]] = []
+        self._round = np.empty(0, dtype=np.int64)  # the case's bounce count when it was sent
+        self._incoming: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.approved_today = np.empty(0, dtype=np.int64)
 
     @property
     def backlog(self) -> int:
         """Cases waiting in this department's back office."""
-        return int(self._ids.size + sum(ids.size for ids, _ in self._incoming))
+        return int(self._ids.size + sum(ids.size for ids, _, _ in self._incoming))
+
+    def queued(self) -> np.ndarray:
+        """Ids of the cases in this back office, waiting or just arrived (recalled ones left out)."""
+        ids = np.concatenate([self._ids, *(ids for ids, _, _ in self._incoming)])
+        rounds = np.concatenate([self._round, *(r for _, _, r in self._incoming)])
+        return ids[rounds == self.model.cases.bounces[ids]]
 
     def receive(self, case_ids: np.ndarray, ready_day: np.ndarray) -> None:
         """Cases enter the back office; each may be approved from its `ready_day` on."""
         if case_ids.size:
-            self._incoming.append((case_ids.astype(np.int64), ready_day.astype(np.int64)))
+            rounds = self.model.cases.bounces[case_ids].astype(np.int64)
+            self._incoming.append((case_ids.astype(np.int64), ready_day.astype(np.int64), rounds))
 
     def step(self) -> None:
-        """Approve up to the daily capacity of ready cases, first come first served."""
+        """Approve up to the daily capacity of ready cases, first come first served.
+
+        A copy of a case that was sent back to the citizen since it arrived (its bounce count
+        moved on) is withdrawn first: under joint approval, one department's request for
+        materials recalls the file from the others, and it returns with the resubmission.
+        """
         if self._incoming:
-            self._ids = np.concatenate([self._ids, *(ids for ids, _ in self._incoming)])
-            self._ready = np.concatenate([self._ready, *(ready for _, ready in self._incoming)])
+            self._ids = np.concatenate([self._ids, *(ids for ids, _, _ in self._incoming)])
+            self._ready = np.concatenate([self._ready, *(ready for _, ready, _ in self._incoming)])
+            self._round = np.concatenate([self._round, *(r for _, _, r in self._incoming)])
             self._incoming = []
+        current = self._round == self.model.cases.bounces[self._ids]
+        if not current.all():
+            self._ids, self._ready, self._round = (
+                self._ids[current], self._ready[current], self._round[current])
         take = np.flatnonzero(self._ready <= self.model.day)[: self.capacity_per_day]
         self.approved_today = self._ids[take]
         if take.size:
             keep = np.ones(self._ids.size, dtype=bool)
             keep[take] = False
-            self._ids, self._ready = self._ids[keep], self._ready[keep]
+            self._ids, self._ready, self._round = self._ids[keep], self._ready[keep], self._round[keep]

@@ -34,6 +34,7 @@ _FIELDS: dict[str, type] = {
     "purpose": np.int8,  # SUBMIT or COLLECT for a scheduled visit
     "route_pos": np.int8,  # next department on the route (sequential routing)
     "pending": np.int8,  # departments still to approve (parallel routing)
+    "approved_by": np.int64,  # bit d set once department d has approved (parallel routing)
     "internal_routing": np.bool_,  # accepted by a comprehensive window / parallel approval
     "needs_collection": np.bool_,
     "done_day": np.int32,
@@ -98,7 +99,7 @@ class CaseBook:
         """Completed cases as a DataFrame with readable channel and matter names."""
         ids = self.completed()
         frame = pd.DataFrame({name: col[ids] for name, col in self.columns.items()
-                              if name not in ("stage", "purpose", "route_pos", "pending",
+                              if name not in ("stage", "purpose", "route_pos", "pending", "approved_by",
                                               "missing_known", "missing_hidden")})
         frame.insert(0, "case", ids)
         frame["channel"] = np.asarray(CHANNELS, dtype=object)[frame["channel"].to_numpy()]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from simulation.cases import DONE
+from simulation.cases import BACKOFFICE, DONE
 from simulation.population import ELDERLY, ONLINE
 
 if TYPE_CHECKING:
@@ -119,7 +119,7 @@ def summarise(model: ServiceModel, done: np.ndarray, waits: np.ndarray, *, busy_
         "online_share_gap_elderly": _share(online[younger]) - _share(online[elderly]),
         "satisfaction_gap_rural": _mean(score[urban]) - _mean(score[rural]),
         "visits_gap_elderly": _mean(visits[elderly]) - _mean(visits[younger]),
-        "backlog_cases": float(sum(d.backlog for d in model.departments)),
+        "backlog_cases": float(np.count_nonzero(cases.stage[: cases.size] == BACKOFFICE)),
         "staff_hours_per_case": staffed_minutes / 60.0 / done.size if done.size else float("nan"),
     }
 

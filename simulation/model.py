@@ -386,12 +386,13 @@ class ServiceModel(mesa.Model):
         targets, when, case_ids = [dept[~parallel]], [ready[~parallel]], [ids[~parallel]]
         if parallel.any():
             par = ids[parallel]
-            cases.route_pos[par] = route_len[parallel]
+            cases.route_pos[par] = route_len[parallel]  # marks joint routing
             table = self._route[matter[parallel]]
-            filled = table >= 0
-            targets.append(table[filled])
-            when.append(np.broadcast_to(ready[parallel][:, None], table.shape)[filled])
-            case_ids.append(np.broadcast_to(par[:, None], table.shape)[filled])
+            todo = self._outstanding(par)
+            cases.pending[par] = todo.sum(axis=1)
+            targets.append(table[todo])
+            when.append(np.broadcast_to(ready[parallel][:, None], table.shape)[todo])
+            case_ids.append(np.broadcast_to(par[:, None], table.shape)[todo])
         target, when_all, who = np.concatenate(targets), np.concatenate(when), np.concatenate(case_ids)
         # a department whose systems are not on the unified platform re-keys every case routed
         # to it from the platform or a comprehensive window (二次录入): one more day
@@ -406,22 +407,37 @@ class ServiceModel(mesa.Model):
         self.agents_by_type[Department].do("step")
         approved = [d.approved_today for d in self.departments if d.approved_today.size]
         if approved:
-            self._after_approval(np.concatenate(approved))
+            depts = [np.full(d.approved_today.size, d.index, dtype=np.int64)
+                     for d in self.departments if d.approved_today.size]
+            self._after_approval(np.concatenate(approved), np.concatenate(depts))
 
-    def _after_approval(self, ids: np.ndarray) -> None:
+    def _after_approval(self, ids: np.ndarray, depts: np.ndarray) -> None:
+        """Approvals of the day: bounce on missing materials, else move each case on.
+
+        Under joint (parallel) approval a case is with several departments at once and may be
+        approved by more than one of them on the same day; each approval is recorded as its
+        department's bit in `approved_by` and the case is done when every department on its
+        route has approved.
+        """
         cases, policy, b = self.cases, self.spec.policy, self.spec.behaviour
         rng = self.streams["dynamics"]
-        ids = ids[cases.stage[ids] == BACKOFFICE]
+        live = cases.stage[ids] == BACKOFFICE
+        ids, depts = ids[live], depts[live]
         caught = rng.binomial(cases.missing_hidden[ids], BACKOFFICE_DETECTION).astype(np.int16)
-        bounced = caught > 0
-        self._bounce(ids[bounced], caught[bounced])
-        ok = ids[~bounced]
-        route_len = self._route_len[cases.matter[ok]]
-        parallel = cases.route_pos[ok] >= route_len
-        par_ids = ok[parallel]
-        cases.pending[par_ids] -= 1
-        self._finish_approval(par_ids[cases.pending[par_ids] <= 0])
-        seq_ids = ok[~parallel]
+        case_ids, where = np.unique(ids, return_inverse=True)
+        caught_case = np.zeros(case_ids.size, dtype=np.int16)
+        np.maximum.at(caught_case, where, caught)
+        bounced = caught_case > 0
+        self._bounce(case_ids[bounced], caught_case[bounced])
+        keep = ~bounced[where]
+        ids, depts = ids[keep], depts[keep]
+        parallel = cases.route_pos[ids] >= self._route_len[cases.matter[ids]]
+        if parallel.any():
+            np.bitwise_or.at(cases.approved_by, ids[parallel], np.left_shift(1, depts[parallel]))
+            par_ids = np.unique(ids[parallel])
+            cases.pending[par_ids] = self._outstanding(par_ids).sum(axis=1)
+            self._finish_approval(par_ids[cases.pending[par_ids] <= 0])
+        seq_ids = ids[~parallel]
         cases.route_pos[seq_ids] += 1
         last = cases.route_pos[seq_ids] >= self._route_len[cases.matter[seq_ids]]
         self._finish_approval(seq_ids[last])
@@ -439,6 +455,12 @@ class ServiceModel(mesa.Model):
             delay = np.ceil(b.handoff_days * (1.0 - self.coordination[next_dept[~bounce]]))
             self._send_to_back_office(go, self.day + delay.astype(np.int64))
 
+    def _outstanding(self, ids: np.ndarray) -> np.ndarray:
+        """Per case, which route positions belong to departments that have not yet approved."""
+        table = self._route[self.cases.matter[ids]]
+        done = (self.cases.approved_by[ids][:, None] >> np.maximum(table, 0)) & 1
+        return (table >= 0) & (done == 0)
+
     def _bounce(self, ids: np.ndarray, materials: np.ndarray) -> None:
         """A case goes back to the citizen for materials: online cases fix it online."""
         if ids.size == 0:
@@ -447,7 +469,9 @@ class ServiceModel(mesa.Model):
         told = materials if self.spec.policy.one_time_notification else np.minimum(materials, 1)
         cases.resubmissions[ids] += 1
         cases.missing_hidden[ids] = np.maximum(cases.missing_hidden[ids] - told, 0)
-        cases.bounces[ids] += 1
+        cases.bounces[ids] += 1  # recalls every copy still in a back office
+        joint = cases.route_pos[ids] >= self._route_len[cases.matter[ids]]
+        cases.route_pos[ids[joint]] = 0  # resubmitted to the departments yet to approve
         online = cases.channel[ids] == ONLINE
         proxy = cases.channel[ids] == PROXY
         remote = ids[online | proxy]

@@ -254,7 +254,7 @@ class Scenario(_Strict):
     citizens: Citizens = Citizens()
     behaviour: Behaviour = Behaviour()
     policy: Policy = Policy()
-    departments: dict[str, DepartmentSpec] = Field(min_length=1)
+    departments: dict[str, DepartmentSpec] = Field(min_length=1, max_length=63)  # one bit each in joint approval
     matters: dict[str, MatterSpec] = Field(min_length=1)
     provenance: dict[str, str] = Field(default={})
     countermeasures: list[dict[str, Any]] = Field(default=[])

@@ -104,3 +104,30 @@ def test_cases_flow_to_completion_and_backlog_is_bounded(small):
     kpis = model.run(60)
     assert kpis["cases_completed"] > 0.8 * kpis["cases_opened"]
     assert kpis["overdue_share"] < 0.5
+
+
+@pytest.mark.parametrize("overlays", [(), ("one_window", "parallel_approval")])
+def test_every_case_in_the_back_office_is_queued_where_it_is_still_awaited(overlays):
+    """Conservation of files: a case in the back office is in the queue of exactly the
+    departments that have still to approve it (one, or all outstanding under joint approval),
+    so none is lost, double-counted or left waiting on a department that already approved."""
+    from simulation.cases import BACKOFFICE
+
+    model = ServiceModel(small_scenario(overlays), seed=5)
+    model.run(50)
+    cases = model.cases
+    in_back_office = np.flatnonzero(cases.stage[: cases.size] == BACKOFFICE)
+    assert in_back_office.size > 0
+    copies = np.zeros(cases.size, dtype=np.int64)
+    for dept in model.departments:
+        np.add.at(copies, dept.queued(), 1)
+    assert np.all(copies[in_back_office] >= 1)
+    joint = in_back_office[cases.route_pos[in_back_office]
+                           >= model.catalogue.n_departments[cases.matter[in_back_office]]]
+    if overlays:
+        assert joint.size > 0
+        np.testing.assert_array_equal(copies[joint], cases.pending[joint])
+        assert np.all(cases.pending[joint] >= 1)
+    else:
+        assert joint.size == 0
+        np.testing.assert_array_equal(copies[in_back_office], 1)

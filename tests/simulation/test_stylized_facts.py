@@ -78,3 +78,16 @@ def test_digital_inclusion_narrows_the_elderly_online_gap(baseline_runs):
 def test_run_at_most_once_raises_the_share_handled_with_at_most_one_visit(baseline_runs):
     reform = _runs(["run_at_most_once"])
     assert _mean_kpi(reform, "share_at_most_once") > _mean_kpi(baseline_runs, "share_at_most_once") + 0.2
+
+
+def _multi_department_days(model):
+    frame = model.cases.completed_frame(model.catalogue)
+    multi = {m for m, r in zip(model.catalogue.ids, model.catalogue.route, strict=True) if len(r) > 1}
+    return frame.loc[frame["matter"].isin(multi), "days_to_complete"].mean()
+
+
+def test_joint_approval_shortens_multi_department_matters():
+    """并联审批: departments review at once instead of one after another."""
+    sequential = np.mean([_multi_department_days(m) for m in _runs(["one_window"])])
+    joint = np.mean([_multi_department_days(m) for m in _runs(["one_window", "parallel_approval"])])
+    assert joint < sequential
