@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import typer
@@ -11,9 +13,12 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from analysis.cli_compare import compare
 from analysis.cli_survey import app as survey_app
+from analysis.cli_sweep import sweep
 from analysis.runs import RunResult, run_scenario, write_run
 from simulation import KPI_NAMES, ScenarioError, load_scenario
+from simulation.kpis import KPI_LABELS as KPI_TEXT
 from simulation.scenario import resolve_path
 
 app = typer.Typer(
@@ -25,37 +30,22 @@ app = typer.Typer(
 validate_app = typer.Typer(help="Check the model against theory.", no_args_is_help=True)
 app.add_typer(validate_app, name="validate")
 app.add_typer(survey_app, name="survey")
+app.command("compare")(compare)
+app.command("sweep")(sweep)
 
 # wide enough for KPI tables when output goes to a file or pipe (rich assumes 80 columns there)
 console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
 
-KPI_LABELS = {
-    "cases_completed": "办结件数 Cases completed",
-    "visits_per_case": "跑动次数 Visits per case",
-    "share_zero_visit": "零跑动占比 Share with zero visits",
-    "share_at_most_once": "最多跑一次占比 Share with at most one visit",
-    "wait_minutes_mean": "平均等候(分) Hall wait, mean (min)",
-    "wait_minutes_p95": "等候P95(分) Hall wait, 95th pct (min)",
-    "window_utilisation": "窗口利用率 Window utilisation",
-    "days_to_complete_mean": "办结天数 Days to complete, mean",
-    "overdue_share": "超期占比 Overdue share",
-    "resubmissions_per_case": "重复提交 Resubmissions per case",
-    "online_share": "网办率 Online share",
-    "online_share_simple": "网办率(简单) Online share, simple",
-    "online_share_complex": "网办率(复杂) Online share, complex",
-    "satisfaction_mean": "满意度均值 Satisfaction, mean (1-5)",
-    "share_satisfied": "满意占比 Share satisfied",
-    "good_review_rate": "好评率 Good-review rate",
-    "rating_participation": "评价参与率 Rating participation",
-    "online_share_gap_rural": "城乡网办差 Online gap, rural",
-    "online_share_gap_elderly": "老年网办差 Online gap, 60+",
-    "satisfaction_gap_rural": "城乡满意度差 Satisfaction gap, rural",
-    "visits_gap_elderly": "老年跑动差 Visits gap, 60+",
-    "backlog_cases": "积压件数 Back-office backlog",
-    "staff_hours_per_case": "人时/件 Staff hours per case",
+KPI_LABELS = {key: f"{zh} {en}" for key, (zh, en) in KPI_TEXT.items()}
+# case-study demos: single countermeasures and stacked packages (overlay names)
+DEMO_ARMS: dict[str, tuple[list[str], dict[str, list[str]]]] = {
+    "q_county": (["q_county/staff_training", "q_county/integrated_network", "q_county/village_extension"],
+                 {"package": ["q_county/staff_training", "q_county/integrated_network",
+                              "q_county/village_extension", "q_county/publicity_education"]}),
+    "baseline": (["one_window", "data_sharing", "run_at_most_once"],
+                 {"package": ["one_window", "data_sharing", "run_at_most_once"]}),
 }
-DEMO_COUNTERMEASURES = ("one_window", "data_sharing", "run_at_most_once")
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -145,33 +135,41 @@ def validate_queueing_command(
 
 @app.command()
 def demo(
+    scenario: str = typer.Option("q_county", "--scenario", help="case-study scenario to compare"),
+    reps: int = typer.Option(6, "--reps", min=2, help="replications per arm"),
     days: int = typer.Option(120, "--days", min=1, help="working days per run"),
     seed: int = typer.Option(0, "--seed"),
-    out: Path | None = typer.Option(None, "--out", help="write each run's outputs under this folder"),
+    workers: int = typer.Option(min(2, os.cpu_count() or 1), "--workers", min=1,
+                                help="local worker processes"),
+    out: Path | None = typer.Option(None, "--out", help="keep results.sqlite, CSVs and figures here"),
 ) -> None:
-    """Simulate the baseline county and three countermeasures; print the KPIs side by side."""
-    arms: dict[str, list[str]] = {"baseline": []}
-    arms.update({name: [name] for name in DEMO_COUNTERMEASURES})
-    results: dict[str, RunResult] = {}
+    """A case-study comparison: Q County's baseline vs its thesis's countermeasures, with a verdict."""
+    from analysis import compare as cmp
+    from analysis.cli_compare import compare_arms, effects_table, write_outputs
+    from analysis.experiment import Experiment, ExperimentError
+
+    arms = DEMO_ARMS.get(scenario)
+    if arms is None:
+        _fail(f"no demo for scenario {scenario!r}; choose one of {sorted(DEMO_ARMS)}")
+    singles, packages = arms
     try:
-        for name, overlays in arms.items():
-            results[name] = _run_with_progress(name, "baseline", overlays, days, seed)
-    except (ScenarioError, ValueError) as error:
+        experiment = Experiment.build(scenario, singles, packages, replications=reps, seed=seed, days=days)
+        with tempfile.TemporaryDirectory(prefix="onenet-demo-") as scratch:
+            folder = Path(out) if out is not None else Path(scratch)
+            result = compare_arms(experiment, folder, workers=workers)
+            console.print(effects_table(result))
+            console.print("[bold]Verdict[/bold]")
+            for line in cmp.verdict(result.effects, result.ranking):
+                console.print("• " + line)
+            for row in result.equity.itertuples():
+                if row.verdict != "no clear change":
+                    console.print(f"• equity: {row.arm} {row.verdict} the {KPI_TEXT[row.kpi][1].lower()} "
+                                  f"({row.diff:+.3f}).")
+            if out is not None:
+                for path in [result.store, *write_outputs(result, folder)]:
+                    console.print(f"wrote {path}")
+    except (ScenarioError, ExperimentError, ValueError) as error:
         _fail(str(error))
-    console.print(_kpi_table(f"Baseline county vs countermeasures — {days} working days, seed {seed} "
-                             "(same citizens and arrivals in every arm)",
-                             {name: r.kpis for name, r in results.items()}))
-    base = results["baseline"].kpis
-    for name in DEMO_COUNTERMEASURES:
-        k = results[name].kpis
-        console.print(f"• {name}: visits per case {base['visits_per_case']:.2f} → "
-                      f"{k['visits_per_case']:.2f}, at most one visit {base['share_at_most_once']:.0%} → "
-                      f"{k['share_at_most_once']:.0%}, satisfaction {base['satisfaction_mean']:.2f} → "
-                      f"{k['satisfaction_mean']:.2f}")
-    if out is not None:
-        for name, result in results.items():
-            write_run(result, Path(out) / name)
-        console.print(f"wrote outputs under {out}")
 
 
 def main() -> None:

@@ -18,35 +18,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from analysis import fonts
+from simulation.kpis import GAP_KPIS, KPI_LABELS
 
-KPI_TEXT: dict[str, tuple[str, str]] = {
-    "cases_completed": ("办结件数", "Cases completed"),
-    "visits_per_case": ("跑动次数", "Visits per case"),
-    "share_zero_visit": ("零跑动占比", "Share with zero visits"),
-    "share_at_most_once": ("最多跑一次占比", "Share with at most one visit"),
-    "wait_minutes_mean": ("平均等候(分)", "Hall wait, mean (min)"),
-    "wait_minutes_p95": ("等候P95(分)", "Hall wait, 95th pct (min)"),
-    "window_utilisation": ("窗口利用率", "Window utilisation"),
-    "days_to_complete_mean": ("办结天数", "Days to complete, mean"),
-    "overdue_share": ("超期占比", "Overdue share"),
-    "resubmissions_per_case": ("重复提交", "Resubmissions per case"),
-    "online_share": ("网办率", "Online share"),
-    "online_share_simple": ("网办率(简单)", "Online share, simple"),
-    "online_share_complex": ("网办率(复杂)", "Online share, complex"),
-    "satisfaction_mean": ("满意度均值", "Satisfaction, mean (1-5)"),
-    "share_satisfied": ("满意占比", "Share satisfied"),
-    "good_review_rate": ("好评率", "Good-review rate"),
-    "rating_participation": ("评价参与率", "Rating participation"),
-    "online_share_gap_rural": ("城乡网办差", "Online gap, rural"),
-    "online_share_gap_elderly": ("老年网办差", "Online gap, 60+"),
-    "satisfaction_gap_rural": ("城乡满意度差", "Satisfaction gap, rural"),
-    "visits_gap_elderly": ("老年跑动差", "Visits gap, 60+"),
-    "backlog_cases": ("积压件数", "Back-office backlog"),
-    "staff_hours_per_case": ("人时/件", "Staff hours per case"),
-    "online_failure_rate": ("网办失败率", "Online failure rate"),
-}
-GAP_KPIS = ("online_share_gap_rural", "online_share_gap_elderly", "satisfaction_gap_rural",
-            "visits_gap_elderly")
+KPI_TEXT = KPI_LABELS  # (Chinese, English) label of each KPI
+
 WORDS: dict[str, tuple[str, str]] = {
     "difference": ("差异", "Difference vs baseline"),
     "day": ("工作日", "Working day"),

@@ -63,14 +63,17 @@ def test_validate_queueing_passes():
     assert "reproduces Erlang C" in result.output
 
 
-def test_demo_prints_the_comparison():
-    result = runner.invoke(app, ["demo", "--days", "6"])
+def test_demo_prints_a_case_study_comparison_and_its_verdict(tmp_path):
+    result = runner.invoke(app, ["demo", "--days", "8", "--reps", "2", "--workers", "1",
+                                 "--out", str(tmp_path / "demo")])
     assert result.exit_code == 0, result.output
-    for arm in ("baseline", "one_window", "data_sharing", "run_at_most_once"):
+    for arm in ("baseline", "staff_training", "integrated_network", "village_extension", "package"):
         assert arm in result.output
+    assert "Verdict" in result.output and "Best overall" in result.output
+    assert (tmp_path / "demo" / "effects.csv").exists()
 
 
 def test_help_lists_every_command():
     result = runner.invoke(app, ["--help"])
-    for command in ("run", "validate", "demo", "survey"):
+    for command in ("run", "compare", "sweep", "validate", "demo", "survey"):
         assert command in result.output

@@ -1,0 +1,197 @@
+"""The `onenet compare` command: an experiment of countermeasure arms against the baseline, run
+with common random numbers on any executor, stored as it goes, and reported as effects with
+confidence intervals, a ranking, equity effects, cost-effectiveness and figures.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+from analysis import compare as cmp
+from analysis.executors import make_executor
+from analysis.experiment import Experiment, ExperimentError, load_experiment, run_experiment
+from analysis.store import ResultStore, StoreError
+from simulation.kpis import KPI_LABELS
+from simulation.scenario import ScenarioError, resolve_path
+
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True)
+
+OUTPUT_FILES = ("results.sqlite", "effects.csv", "ranking.csv", "equity.csv", "cost_effectiveness.csv")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Everything a comparison produced."""
+
+    experiment: Experiment
+    runs: pd.DataFrame
+    effects: pd.DataFrame
+    ranking: pd.DataFrame
+    equity: pd.DataFrame
+    cost_effectiveness: pd.DataFrame
+    daily: dict[str, pd.DataFrame]  # per-day KPIs of replication 0 of each arm
+    store: Path
+
+
+def _cases_per_year(runs: pd.DataFrame, experiment: Experiment) -> float:
+    base = runs[runs["arm"] == cmp.BASELINE]
+    scenario = experiment.resolve()[cmp.BASELINE][0]
+    days = experiment.days or scenario.scenario.days
+    return float(base["cases_completed"].mean()) / days * scenario.demand.working_days_per_year
+
+
+def compare_arms(experiment: Experiment, out: Path, *, workers: int = 1, scheduler: str | None = None,
+                 dask: bool = False, progress: bool = True) -> Comparison:
+    """Run (or resume) `experiment` with its store in `out`, and compute the comparison tables."""
+    store_path = Path(out) / "results.sqlite"
+    executor = make_executor(workers, scheduler, dask=dask)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} runs"),
+                  TimeElapsedColumn(), TimeRemainingColumn(), console=err_console, transient=True,
+                  disable=not progress) as bar:
+        task = bar.add_task(f"{experiment.scenario}: {len(experiment.arms)} arms x "
+                            f"{experiment.replications} reps", total=None)
+        runs = run_experiment(experiment, store_path, executor=executor,
+                              progress=lambda done, total: bar.update(task, completed=done, total=total))
+    with ResultStore.open(store_path, experiment, hashes={a: [s.content_hash() for s in ss]
+                                                         for a, ss in experiment.resolve().items()}) as store:
+        costs = store.costs
+        daily = {arm.name: store.daily(arm.name) for arm in experiment.arms}
+    effects = cmp.effects(runs)
+    cost_table = cmp.cost_effectiveness(effects, costs, cases_per_year=_cases_per_year(runs, experiment))
+    return Comparison(experiment, runs, effects, cmp.ranking(effects), cmp.equity(effects), cost_table,
+                      daily, store_path)
+
+
+def effects_table(result: Comparison, kpis: tuple[str, ...] = cmp.HEADLINE_KPIS) -> Table:
+    """Rich table: one row per arm, one column per KPI, 'diff [CI]' with a mark when clear."""
+    reps = result.experiment.replications
+    table = Table(title=f"{result.experiment.scenario}: effect vs baseline, mean paired difference "
+                        f"± 95% CI half-width over {reps} replications (✓ better, ✗ worse after Holm adjustment)")
+    table.add_column("arm")
+    for kpi in kpis:
+        zh, en = KPI_LABELS.get(kpi, (kpi, kpi))
+        table.add_column(f"{zh}\n{en}", justify="right")
+    base = result.effects.drop_duplicates("kpi").set_index("kpi")["baseline_mean"]
+    table.add_row("baseline (level)", *(f"{base.get(k, float('nan')):.3g}" for k in kpis))
+    for arm in result.ranking["arm"]:
+        cells = []
+        for kpi in kpis:
+            row = result.effects[(result.effects["arm"] == arm) & (result.effects["kpi"] == kpi)]
+            if row.empty:
+                cells.append("")
+                continue
+            r = row.iloc[0]
+            mark = {1: " ✓", -1: " ✗"}.get(int(r["better"]), "")
+            half = (r["ci_high"] - r["ci_low"]) / 2
+            cells.append(f"{cmp._fmt(r['diff'])} ±{abs(half):.3g}{mark}")
+        table.add_row(arm, *cells)
+    return table
+
+
+def write_outputs(result: Comparison, out: Path, *, protect: list[Path] = (), figures: bool = True) -> list[Path]:
+    """effects.csv, ranking.csv, equity.csv, cost_effectiveness.csv and PNG figures in `out`."""
+    out = Path(out)
+    protected = {p.resolve() for p in protect}
+    written = []
+    tables = {"effects.csv": result.effects, "ranking.csv": result.ranking, "equity.csv": result.equity,
+              "cost_effectiveness.csv": result.cost_effectiveness}
+    for name, frame in tables.items():
+        path = out / name
+        if path.resolve() in protected:
+            raise ValueError(f"refusing to overwrite input file {path}; choose another --out")
+        if name == "cost_effectiveness.csv" and frame.empty:
+            continue
+        frame.to_csv(path, index=False, float_format="%.10g")
+        written.append(path)
+    if figures:
+        written += _figures(result, out)
+    return written
+
+
+def _figures(result: Comparison, out: Path) -> list[Path]:
+    import warnings
+
+    from analysis import plots
+    from analysis.fonts import CJKFontWarning
+
+    paths = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CJKFontWarning)
+        for kpi in cmp.HEADLINE_KPIS:
+            fig = plots.forest_plot(result.effects, kpi)
+            paths.append(out / f"forest_{kpi}.png")
+            fig.savefig(paths[-1], dpi=120)
+        fig = plots.equity_gaps(result.effects)
+        paths.append(out / "equity_gaps.png")
+        fig.savefig(paths[-1], dpi=120)
+        for kpi in ("visits_per_case", "online_share", "satisfaction_mean"):
+            fig = plots.kpi_series(result.daily, kpi)
+            paths.append(out / f"series_{kpi}.png")
+            fig.savefig(paths[-1], dpi=120)
+    for message in dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, CJKFontWarning)):
+        err_console.print(f"[yellow]note:[/yellow] {message}", highlight=False)
+    return paths
+
+
+def _parse_packages(packages: list[str]) -> dict[str, list[str]]:
+    parsed: dict[str, list[str]] = {}
+    for text in packages:
+        name, sep, members = text.partition("=")
+        overlays = [m.strip() for m in members.split("+") if m.strip()]
+        if not sep or not name.strip() or not overlays:
+            raise ExperimentError(f"--package {text!r}: write NAME=CM1+CM2 (overlay names or paths)")
+        parsed[name.strip()] = overlays
+    return parsed
+
+
+def compare(
+    scenario: str = typer.Argument(..., help="scenario name or TOML (or an experiment TOML with an [experiment] table)"),
+    countermeasure: list[str] = typer.Option([], "--countermeasure", "-c",
+                                             help="overlay TOML or shipped name; one arm each; repeatable"),
+    package: list[str] = typer.Option([], "--package", help="a stacked arm: NAME=CM1+CM2; repeatable"),
+    reps: int = typer.Option(10, "--reps", min=2, help="replications per arm (common random numbers)"),
+    days: int | None = typer.Option(None, "--days", min=1, help="working days per run (default: the scenario's)"),
+    seed: int = typer.Option(0, "--seed", help="experiment seed"),
+    workers: int = typer.Option(1, "--workers", min=1, help="local worker processes (1 = serial)"),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786"),
+    out: Path = typer.Option(..., "--out", help="folder for results.sqlite, the CSVs and the figures"),
+    figures: bool = typer.Option(True, "--figures/--no-figures", help="write PNG figures"),
+) -> None:
+    """Compare countermeasures with the baseline: effects with 95% CIs, ranking, equity, cost.
+
+    Re-running the same command resumes an interrupted experiment from results.sqlite.
+    """
+    try:
+        path = Path(scenario)
+        if path.suffix == ".toml" and path.is_file() and path.read_text(encoding="utf-8").lstrip().startswith("[experiment]"):
+            experiment = load_experiment(path)
+            inputs = [path]
+        else:
+            experiment = Experiment.build(scenario, countermeasure, _parse_packages(package),
+                                          replications=reps, seed=seed, days=days)
+            inputs = [resolve_path(scenario, kind="scenario"),
+                      *(resolve_path(c, kind="countermeasure") for c in countermeasure)]
+        clash = [p for p in inputs if p.resolve() in {(out / f).resolve() for f in OUTPUT_FILES}]
+        if clash:
+            raise ValueError(f"refusing to overwrite input file {clash[0]}; choose another --out")
+        result = compare_arms(experiment, out, workers=workers, scheduler=scheduler)
+        console.print(effects_table(result))
+        for line in cmp.verdict(result.effects, result.ranking):
+            console.print("• " + line)
+        for path in [result.store, *write_outputs(result, out, protect=inputs, figures=figures)]:
+            console.print(f"wrote {path}")
+    except (ExperimentError, StoreError, ScenarioError, ValueError) as error:
+        err_console.print(f"[bold red]error:[/bold red] {error}", highlight=False)
+        raise typer.Exit(2) from None
+
+
+__all__ = ["Comparison", "compare", "compare_arms", "effects_table", "write_outputs"]

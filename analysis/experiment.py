@@ -1,0 +1,250 @@
+"""Experiments: a scenario x countermeasure arms x replications (x samples of uncertain parameters).
+
+An experiment is data (`Experiment`, or an experiment TOML file read by `load_experiment`).
+Replication r of every arm and every sample runs with the seed
+`SeedSequence(experiment seed, spawn_key=(r,))`, so all arms of a replication see the same
+citizens, arrivals and draws until the policies make them diverge (common random numbers): the
+difference between two arms is the policy, not the noise.
+
+`run_experiment` sends the runs still missing from the result store to an executor
+(`analysis.executors`) and stores each as it finishes, so re-running the same experiment after
+a crash or Ctrl-C resumes without losing or repeating a finished run.
+"""
+
+from __future__ import annotations
+
+import time
+import tomllib
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from simulation import ServiceModel, load_scenario
+from simulation.scenario import Scenario, ScenarioError
+
+BASELINE = "baseline"
+
+
+class ExperimentError(ValueError):
+    """An experiment that cannot be run as given (the message names the file or key)."""
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One arm: a name and the countermeasure overlays stacked on the scenario (none = baseline)."""
+
+    name: str
+    overlays: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RunSpec:
+    """One run of the experiment: an arm, a replication and a parameter sample."""
+
+    arm: str
+    replication: int
+    sample: int
+    scenario: Scenario
+    days: int
+    seed: int
+
+    @property
+    def key(self) -> tuple[str, int, int]:
+        return (self.arm, self.replication, self.sample)
+
+    def seed_sequence(self) -> np.random.SeedSequence:
+        """The replication's seed: the same for every arm and sample (common random numbers)."""
+        return np.random.SeedSequence(self.seed, spawn_key=(self.replication,))
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """What one run produced: its KPIs, its per-day KPIs and its wall time."""
+
+    kpis: dict[str, float]
+    daily: pd.DataFrame
+    seconds: float
+
+
+def execute(run: RunSpec) -> RunOutcome:
+    """Run one `RunSpec` (a top-level function, so process and Dask workers can import it)."""
+    start = time.perf_counter()
+    model = ServiceModel(run.scenario, seed=run.seed_sequence())
+    kpis = model.run(run.days)
+    return RunOutcome(kpis=kpis, daily=model.daily(), seconds=time.perf_counter() - start)
+
+
+def _name_of(overlay: str) -> str:
+    """Arm name of an overlay: its file stem (`q_county/staff_training` -> `staff_training`)."""
+    return Path(overlay).stem
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """Scenario x arms x replications (x samples of uncertain parameters).
+
+    Args:
+        scenario: a shipped scenario name or a scenario TOML path.
+        arms: the arms; the first must be the baseline (no overlays), named "baseline".
+        replications: runs per arm and sample (at least 2 for confidence intervals).
+        seed: the experiment seed; replication r uses SeedSequence(seed, spawn_key=(r,)).
+        days: working days per run (default: the scenario's own).
+        updates: dotted-key changes applied to every arm (e.g. {"jurisdiction.population": 1e5}).
+        samples: parameter samples (dotted key -> value), each applied to every arm; empty means
+            one sample with the scenario's own values.
+    """
+
+    scenario: str
+    arms: tuple[Arm, ...]
+    replications: int = 10
+    seed: int = 0
+    days: int | None = None
+    updates: Mapping[str, Any] = field(default_factory=dict)
+    samples: tuple[Mapping[str, Any], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.arms or self.arms[0].overlays or self.arms[0].name != BASELINE:
+            raise ExperimentError("the first arm must be the baseline: name 'baseline', no overlays")
+        names = [arm.name for arm in self.arms]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ExperimentError(f"arm names must be unique; repeated: {duplicated}")
+        if self.replications < 1:
+            raise ExperimentError(f"replications must be at least 1 (got {self.replications})")
+        if self.days is not None and self.days < 1:
+            raise ExperimentError(f"days must be at least 1 (got {self.days})")
+
+    @classmethod
+    def build(cls, scenario: str | Path, countermeasures: Iterable[str] = (),
+              packages: Mapping[str, Sequence[str]] | None = None, **options: Any) -> Experiment:
+        """Baseline, one arm per countermeasure, and one arm per named package of overlays."""
+        arms = [Arm(BASELINE)]
+        arms += [Arm(_name_of(str(cm)), (str(cm),)) for cm in countermeasures]
+        arms += [Arm(name, tuple(str(o) for o in overlays)) for name, overlays in (packages or {}).items()]
+        return cls(scenario=str(scenario), arms=tuple(arms), **options)
+
+    def resolve(self) -> dict[str, list[Scenario]]:
+        """Each arm's validated scenario for each sample (raises ScenarioError on bad input)."""
+        resolved: dict[str, list[Scenario]] = {}
+        samples = self.samples or ({},)
+        for arm in self.arms:
+            base = load_scenario(self.scenario, list(arm.overlays), updates=dict(self.updates) or None)
+            resolved[arm.name] = [base.with_updates(dict(s), source=f"<sample {i}>") if s else base
+                                  for i, s in enumerate(samples)]
+        return resolved
+
+    def runs(self, resolved: Mapping[str, list[Scenario]] | None = None) -> list[RunSpec]:
+        """Every run, replication-major (so a partial experiment has whole replications)."""
+        resolved = resolved if resolved is not None else self.resolve()
+        specs = []
+        for r in range(self.replications):
+            for arm in self.arms:
+                for i, scenario in enumerate(resolved[arm.name]):
+                    days = self.days if self.days is not None else scenario.scenario.days
+                    specs.append(RunSpec(arm.name, r, i, scenario, days, self.seed))
+        return specs
+
+    def identity(self) -> dict[str, Any]:
+        """What makes two experiments the same (for resuming): all but the replication count."""
+        return {"scenario": self.scenario, "seed": self.seed, "days": self.days,
+                "arms": [[a.name, list(a.overlays)] for a in self.arms],
+                "updates": dict(sorted(self.updates.items())),
+                "samples": [dict(sorted(s.items())) for s in self.samples]}
+
+
+_EXPERIMENT_KEYS = {"scenario", "replications", "seed", "days", "countermeasures", "packages",
+                    "updates", "samples"}
+
+
+def load_experiment(path: str | Path) -> Experiment:
+    """Read an experiment TOML: an `[experiment]` table with scenario, countermeasures (list),
+    packages (name -> list of overlays), replications, seed, days, updates, samples."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ExperimentError(f"{path}: no such experiment file") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ExperimentError(f"{path}: not valid TOML ({error})") from None
+    table = data.get("experiment")
+    if not isinstance(table, dict) or set(data) != {"experiment"}:
+        raise ExperimentError(f"{path}: an experiment file holds one [experiment] table "
+                              f"(found {sorted(data)})")
+    unknown = set(table) - _EXPERIMENT_KEYS
+    if unknown:
+        raise ExperimentError(f"{path}: experiment.{sorted(unknown)[0]}: unknown key; allowed: "
+                              f"{', '.join(sorted(_EXPERIMENT_KEYS))}")
+    if not isinstance(table.get("scenario"), str):
+        raise ExperimentError(f"{path}: experiment.scenario: a scenario name or path is required")
+    scenario = table["scenario"]
+    if not Path(scenario).is_absolute() and (path.parent / scenario).exists():
+        scenario = str(path.parent / scenario)
+
+    def typed(key: str, kind: type, default: Any) -> Any:
+        value = table.get(key, default)
+        if value is not default and (not isinstance(value, kind) or isinstance(value, bool) and kind is int):
+            raise ExperimentError(f"{path}: experiment.{key}: must be {kind.__name__} (got {value!r})")
+        return value
+
+    countermeasures = typed("countermeasures", list, [])
+    packages = typed("packages", dict, {})
+    for name, overlays in packages.items():
+        if not isinstance(overlays, list) or not all(isinstance(o, str) for o in overlays):
+            raise ExperimentError(f"{path}: experiment.packages.{name}: a list of overlay names")
+    samples = typed("samples", list, [])
+    if not all(isinstance(s, dict) for s in samples):
+        raise ExperimentError(f"{path}: experiment.samples: a list of tables of dotted keys")
+    try:
+        return Experiment.build(scenario, countermeasures, packages,
+                                replications=typed("replications", int, 10), seed=typed("seed", int, 0),
+                                days=typed("days", int, None), updates=typed("updates", dict, {}),
+                                samples=tuple(samples))
+    except ExperimentError as error:
+        raise ExperimentError(f"{path}: {error}") from None
+
+
+Progress = Callable[[int, int], None]
+
+
+def run_experiment(experiment: Experiment, store_path: str | Path, *, executor: Any = None,
+                   progress: Progress | None = None) -> pd.DataFrame:
+    """Run what is missing from the store at `store_path`; return every run's KPIs.
+
+    Args:
+        experiment: what to run.
+        store_path: the SQLite result file (created if absent; resumed if it holds this
+            experiment; an error if it holds another).
+        executor: an `analysis.executors` executor (default: serial).
+        progress: called with (finished, total) after each run, counting runs already stored.
+    """
+    from analysis.executors import SerialExecutor
+    from analysis.store import ResultStore
+
+    try:
+        resolved = experiment.resolve()
+    except ScenarioError as error:
+        raise ExperimentError(str(error)) from None
+    hashes = {arm: [s.content_hash() for s in scenarios] for arm, scenarios in resolved.items()}
+    costs = {arm: sum(c["cost_per_year"] for c in scenarios[0].countermeasures)
+             for arm, scenarios in resolved.items()}
+    runs = experiment.runs(resolved)
+    with ResultStore.open(store_path, experiment, hashes=hashes, costs=costs) as store:
+        done = store.finished_keys()
+        todo = [run for run in runs if run.key not in done]
+        finished = len(runs) - len(todo)
+        if progress is not None:
+            progress(finished, len(runs))
+        for run, outcome in (executor or SerialExecutor()).map(execute, todo):
+            store.add(run, outcome, scenario_hash=hashes[run.arm][run.sample])
+            finished += 1
+            if progress is not None:
+                progress(finished, len(runs))
+        return store.kpis()
+
+
+__all__ = ["BASELINE", "Arm", "Experiment", "ExperimentError", "RunOutcome", "RunSpec", "execute",
+           "load_experiment", "run_experiment"]
