@@ -13,6 +13,7 @@ a crash or Ctrl-C resumes without losing or repeating a finished run.
 
 from __future__ import annotations
 
+import gc
 import time
 import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -75,7 +76,10 @@ def execute(run: RunSpec) -> RunOutcome:
     start = time.perf_counter()
     model = ServiceModel(run.scenario, seed=run.seed_sequence())
     kpis = model.run(run.days)
-    return RunOutcome(kpis=kpis, daily=model.daily(), seconds=time.perf_counter() - start)
+    daily = model.daily()
+    del model
+    gc.collect()  # the model's agents reference it: free its arrays now, not at some later sweep
+    return RunOutcome(kpis=kpis, daily=daily, seconds=time.perf_counter() - start)
 
 
 def _name_of(overlay: str) -> str:

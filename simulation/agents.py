@@ -7,6 +7,8 @@ agent is a view onto one row, made when someone asks for it (`model.citizen(i)`)
 
 from __future__ import annotations
 
+import itertools
+import weakref
 from typing import TYPE_CHECKING
 
 import mesa
@@ -18,7 +20,30 @@ if TYPE_CHECKING:
     from simulation.model import ServiceModel
 
 
-class Citizen(mesa.Agent):
+class _UniqueIds(weakref.WeakKeyDictionary):
+    """Per-model unique_id counters, holding each model weakly.
+
+    mesa.Agent keeps its counters in a class-level dict keyed by the model, which holds every
+    model ever built (and all its arrays) alive for the life of the process: a replicated
+    experiment ran out of memory. Our agents look their counter up here instead.
+    """
+
+    def __getitem__(self, model: object) -> itertools.count:
+        try:
+            return super().__getitem__(model)
+        except KeyError:
+            counter = itertools.count(1)
+            self[model] = counter
+            return counter
+
+
+class _Agent(mesa.Agent):
+    """Base of the model's agents: shares one weakly held unique_id counter per model."""
+
+    _ids = _UniqueIds()
+
+
+class Citizen(_Agent):
     """A resident or enterprise (办事群众/企业), viewed through its row of the population arrays.
 
     Reading an attribute brings awareness and trust up to the model's current day first, so a
@@ -81,7 +106,7 @@ class Citizen(mesa.Agent):
         return frame[frame["citizen"] == self.index].reset_index(drop=True)
 
 
-class WindowStaff(mesa.Agent):
+class WindowStaff(_Agent):
     """A clerk at a window (窗口工作人员), department-specific or comprehensive (一窗受理).
 
     Competence sets service speed and how reliably missing materials are caught; attitude
@@ -159,7 +184,7 @@ class WindowStaff(mesa.Agent):
         self.attitude = float(np.clip(self.attitude, 0.0, 1.0))
 
 
-class Department(mesa.Agent):
+class Department(_Agent):
     """A department (委办局) that approves cases in a back-office queue of daily capacity.
 
     Connectivity is the share of its records other departments and the platform can pull

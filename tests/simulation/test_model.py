@@ -131,3 +131,17 @@ def test_every_case_in_the_back_office_is_queued_where_it_is_still_awaited(overl
     else:
         assert joint.size == 0
         np.testing.assert_array_equal(copies[in_back_office], 1)
+
+
+def test_a_finished_model_is_freed_so_replications_do_not_accumulate_memory(small):
+    """mesa.Agent's class-level id counters hold every model alive; ours hold models weakly."""
+    import gc
+    import weakref
+
+    model = ServiceModel(small, seed=1)
+    model.run(3)
+    model.citizen(0)
+    ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert ref() is None
