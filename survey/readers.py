@@ -1,0 +1,832 @@
+"""Reading questionnaire data: SPSS (.sav/.zsav/.por), Stata (.dta), SAS (.sas7bdat/.xpt), CSV,
+Excel and the two exports of 问卷星 (Wenjuanxing), into a `SurveyData` whose codebook keeps the
+value labels, variable labels, user-defined missing values, measurement levels and
+multiple-response sets. Personal data (IP addresses, phone numbers, names) never reaches `.data`.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import io
+import ipaddress
+import math
+import re
+import secrets
+import struct
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from survey.codebook import (
+    MEASURE_LEVELS,
+    Codebook,
+    CodebookError,
+    MultipleResponseSet,
+    SurveyData,
+    Variable,
+)
+from survey.errors import SurveyAnalysisError, SurveyAnalysisWarning
+from survey.wenjuanxing import WenjuanxingError, is_wenjuanxing, parse_wenjuanxing
+
+FORMATS: dict[str, str] = {
+    ".sav": "SPSS data",
+    ".zsav": "SPSS compressed data",
+    ".por": "SPSS portable",
+    ".dta": "Stata",
+    ".sas7bdat": "SAS data set",
+    ".xpt": "SAS transport (XPORT)",
+    ".csv": "CSV (UTF-8, UTF-8 with BOM, GBK, GB18030)",
+    ".xlsx": "Excel workbook",
+    ".xlsm": "Excel workbook with macros",
+    ".xls": "Excel 97-2003 workbook (also 问卷星 exports)",
+}
+STAT_FORMATS = {".sav", ".zsav", ".por", ".dta", ".sas7bdat", ".xpt"}
+TABLE_FORMATS = {".csv", ".xlsx", ".xlsm", ".xls"}
+# Windows code pages that SPSS records in its integer info record, as iconv names
+CODE_PAGES = {
+    936: "GBK",
+    54936: "GB18030",
+    950: "BIG5",
+    932: "SHIFT_JIS",
+    949: "CP949",
+    65001: "UTF-8",
+    1252: "WINDOWS-1252",
+}
+CHINESE_FALLBACKS = ("GB18030", "GBK", "BIG5")
+HASH_SUFFIX = "（已加盐SHA-256脱敏）"
+
+
+class SurveyReadError(SurveyAnalysisError):
+    """A data file cannot be read: missing, unsupported, corrupt, or in another encoding."""
+
+
+class EncodingFallbackWarning(SurveyAnalysisWarning):
+    """The file was not in the encoding it declares (or none was declared) and was read in another."""
+
+
+class PersonalDataWarning(SurveyAnalysisWarning):
+    """Columns holding personal data (IP address, phone, ID number, name) were dropped or hashed."""
+
+
+class CodebookMismatchWarning(SurveyAnalysisWarning):
+    """A codebook describes variables that the data does not have."""
+
+
+class MetadataWarning(SurveyAnalysisWarning):
+    """Metadata in the file that the codebook cannot hold (e.g. SPSS multiple-category sets)."""
+
+
+# ----------------------------------------------------------------------------- public entry point
+
+
+def read(
+    path: str | Path,
+    *,
+    encoding: str | None = None,
+    sheet: int | str = 0,
+    user_missing: Literal["nan", "keep"] = "nan",
+    personal: Literal["drop", "hash"] = "drop",
+    salt: str | bytes | None = None,
+    codebook: Codebook | str | Path | None = None,
+    pair: str | Path | None = None,
+    wenjuanxing: bool | None = None,
+) -> SurveyData:
+    """Read a questionnaire data file into a `SurveyData` (data plus codebook).
+
+    Args:
+        path: .sav, .zsav, .por, .dta, .sas7bdat, .xpt, .csv, .xlsx, .xlsm or .xls.
+        encoding: text encoding of a CSV file (detected among UTF-8, UTF-8 with BOM, GBK and
+            GB18030 when omitted) or of an SPSS/Stata/SAS file (taken from the file, falling back
+            to GB18030/GBK when the declared one fails, as with Chinese SPSS files).
+        sheet: Excel sheet, by position or name.
+        user_missing: "nan" turns user-defined missing codes (SPSS missing values, 问卷星
+            "(跳过)"/"(空)" = -3/-2) into NaN; "keep" leaves the codes in the data. Either way
+            the codes are kept in the codebook.
+        personal: columns holding personal data (问卷星's 来自IP, columns the codebook marks
+            personal, columns of IP addresses, phone numbers, ID numbers, e-mails, names) are
+            dropped ("drop") or replaced by a salted SHA-256 digest ("hash").
+        salt: salt for personal="hash"; a fresh random salt when omitted (digests then link
+            rows within this read only). Keep it secret: an IPv4 digest is easily brute-forced
+            by anyone who knows the salt.
+        codebook: a Codebook or a codebook TOML file: labels, value labels, missing codes,
+            personal flags, scales and multiple-response sets laid over the file's own metadata.
+        pair: for a 问卷星 export, the other export of the same survey (按选项序号 with
+            按选项文本): codes come from the by-number export, option labels from the by-text one.
+        wenjuanxing: treat a CSV/Excel file as a 问卷星 export (True), as a plain table
+            (False), or detect it from the metadata columns 序号, 提交答卷时间, 所用时间, 来源,
+            来源详情, 来自IP (None).
+
+    Returns:
+        SurveyData; `codebook.source` is the file's absolute path.
+
+    Raises:
+        SurveyReadError: a missing, unsupported, corrupt or wrongly encoded file, or bad options.
+    """
+    file = _check_file(path)
+    suffix = file.suffix.lower()
+    _check_options(file, suffix, encoding, user_missing, personal, salt, pair, wenjuanxing)
+    user_codebook = _user_codebook(codebook, file)
+    keep = user_missing == "keep"
+    if suffix in STAT_FORMATS:
+        if pair is not None or wenjuanxing:
+            raise SurveyReadError(
+                f"{file}: pair= and wenjuanxing= apply to 问卷星 exports (.xls/.xlsx/.csv) only"
+            )
+        data, file_codebook = _read_stat(file, suffix, encoding)
+    else:
+        table = _read_table(file, suffix, encoding, sheet)
+        detected = is_wenjuanxing(table.columns) if wenjuanxing is None else wenjuanxing
+        if pair is not None and not detected:
+            raise SurveyReadError(
+                f"{file}: pair= is for 问卷星 exports, and this file lacks their metadata columns "
+                "(序号, 提交答卷时间, 所用时间, 来源, 来源详情, 来自IP)"
+            )
+        if detected:
+            data, file_codebook = _read_wenjuanxing(
+                file, table, user_codebook, pair, encoding, sheet, keep
+            )
+        else:
+            data, file_codebook = table, Codebook()
+    survey_data = SurveyData(data, file_codebook)
+    if user_codebook is not None:
+        _overlay(survey_data.codebook, user_codebook, data, file)
+    if not keep:
+        survey_data.data = _user_missing_to_nan(survey_data.data, survey_data.codebook)
+    _protect_personal(survey_data, personal, salt, where=str(file))
+    survey_data.codebook.source = str(file.resolve())
+    try:
+        survey_data.codebook.validate_against(survey_data.data, where=str(file))
+    except CodebookError as error:
+        raise SurveyReadError(str(error)) from None
+    return survey_data
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+def _allowed() -> str:
+    return ", ".join(FORMATS)
+
+
+def _check_file(path: str | Path) -> Path:
+    if not isinstance(path, str | Path):
+        raise SurveyReadError(f"read() needs a file path, got {type(path).__name__}")
+    file = Path(path).expanduser()
+    suffix = file.suffix.lower()
+    if suffix not in FORMATS:
+        raise SurveyReadError(
+            f"{file}: unsupported file type {suffix or '(no extension)'!r}; allowed: {_allowed()}"
+        )
+    if not file.exists():
+        raise SurveyReadError(f"{file}: no such file (allowed types: {_allowed()})")
+    if not file.is_file():
+        raise SurveyReadError(f"{file}: not a file")
+    return file
+
+
+def _check_options(
+    file: Path,
+    suffix: str,
+    encoding: str | None,
+    user_missing: str,
+    personal: str,
+    salt: object,
+    pair: object,
+    wenjuanxing: object,
+) -> None:
+    if user_missing not in ("nan", "keep"):
+        raise SurveyReadError(f"{file}: user_missing must be 'nan' or 'keep', got {user_missing!r}")
+    if personal not in ("drop", "hash"):
+        raise SurveyReadError(f"{file}: personal must be 'drop' or 'hash', got {personal!r}")
+    if salt is not None and not isinstance(salt, str | bytes):
+        raise SurveyReadError(f"{file}: salt must be a str or bytes, got {type(salt).__name__}")
+    if wenjuanxing not in (None, True, False):
+        raise SurveyReadError(
+            f"{file}: wenjuanxing must be True, False or None, got {wenjuanxing!r}"
+        )
+    if encoding is not None:
+        if suffix in (".xlsx", ".xlsm", ".xls", ".por"):
+            raise SurveyReadError(
+                f"{file}: encoding= does not apply to {FORMATS[suffix]} files; it is for .csv, "
+                ".sav, .zsav, .dta, .sas7bdat and .xpt"
+            )
+        try:
+            codecs.lookup(encoding)
+        except (LookupError, TypeError):
+            raise SurveyReadError(
+                f"{file}: unknown encoding {encoding!r}; use e.g. 'utf-8', 'utf-8-sig', 'gbk' or 'gb18030'"
+            ) from None
+
+
+def _user_codebook(codebook: Codebook | str | Path | None, file: Path) -> Codebook | None:
+    if codebook is None or isinstance(codebook, Codebook):
+        return codebook
+    if isinstance(codebook, str | Path):
+        from survey.codebook_toml import read_codebook
+
+        return read_codebook(codebook)
+    raise SurveyReadError(
+        f"{file}: codebook must be a Codebook or a TOML file path, got {type(codebook).__name__}"
+    )
+
+
+# ----------------------------------------------------------------------------- SPSS / Stata / SAS
+
+
+def _is_decoding_error(error: Exception) -> bool:
+    text = str(error).lower()
+    return isinstance(error, UnicodeError) or any(
+        word in text
+        for word in ("encoding", "invalid byte", "convert string", "character set", "decode")
+    )
+
+
+def sav_declared_encoding(path: Path) -> tuple[str | None, str | None]:
+    """(encoding record, code page of the integer info record) of an SPSS .sav/.zsav file.
+
+    Walks the dictionary records (types 2, 3, 4, 6, 7, 999) of the SPSS system-file format; returns
+    the text of extension record 20 and the iconv name of the character code in record 3.
+    """
+    record_20: str | None = None
+    code_page: str | None = None
+    try:
+        with open(path, "rb") as handle:
+            if handle.read(4) not in (b"$FL2", b"$FL3"):
+                return None, None
+            handle.seek(64)
+            layout = handle.read(4)
+            order = "<" if struct.unpack("<i", layout)[0] in (2, 3) else ">"
+            handle.seek(176)
+
+            def ints(count: int) -> tuple[int, ...]:
+                raw = handle.read(4 * count)
+                if len(raw) < 4 * count:
+                    raise EOFError
+                return struct.unpack(f"{order}{count}i", raw)
+
+            for _ in range(1_000_000):
+                (kind,) = ints(1)
+                if kind == 2:
+                    _type, has_label, n_missing, _print, _write = ints(5)
+                    handle.read(8)
+                    if has_label:
+                        (length,) = ints(1)
+                        handle.read((length + 3) // 4 * 4)
+                    handle.read(abs(n_missing) * 8)
+                elif kind == 3:
+                    (count,) = ints(1)
+                    for _label in range(count):
+                        handle.read(8)
+                        length = handle.read(1)[0]
+                        handle.read((length + 8) // 8 * 8 - 1)
+                elif kind == 4:
+                    (count,) = ints(1)
+                    handle.read(4 * count)
+                elif kind == 6:
+                    (count,) = ints(1)
+                    handle.read(80 * count)
+                elif kind == 7:
+                    subtype, size, count = ints(3)
+                    payload = handle.read(size * count)
+                    if subtype == 3 and len(payload) >= 32:
+                        code = struct.unpack(f"{order}8i", payload[:32])[7]
+                        code_page = CODE_PAGES.get(code)
+                    elif subtype == 20:
+                        record_20 = payload.decode("ascii", "replace").strip() or None
+                else:
+                    break
+    except (OSError, EOFError, IndexError, struct.error):
+        pass
+    return record_20, code_page
+
+
+def _stat_reader(suffix: str) -> tuple[Callable[..., Any], dict[str, Any]]:
+    import pyreadstat
+
+    readers: dict[str, tuple[Callable[..., Any], dict[str, Any]]] = {
+        ".sav": (pyreadstat.read_sav, {"user_missing": True}),
+        ".zsav": (pyreadstat.read_sav, {"user_missing": True}),
+        ".por": (pyreadstat.read_por, {}),
+        ".dta": (pyreadstat.read_dta, {}),
+        ".sas7bdat": (pyreadstat.read_sas7bdat, {}),
+        ".xpt": (pyreadstat.read_xport, {}),
+    }
+    reader, options = readers[suffix]
+    return reader, {**options, "dates_as_pandas_datetime": True}
+
+
+def _read_stat(file: Path, suffix: str, encoding: str | None) -> tuple[pd.DataFrame, Codebook]:
+    reader, options = _stat_reader(suffix)
+
+    def attempt(chosen: str | None) -> tuple[pd.DataFrame, Any]:
+        extra = {"encoding": chosen} if chosen else {}
+        return reader(str(file), **options, **extra)
+
+    try:
+        frame, meta = attempt(encoding)
+    except Exception as error:  # pyreadstat raises plain Exception subclasses
+        if not _is_decoding_error(error) or suffix == ".por":
+            raise SurveyReadError(
+                f"{file}: cannot read it as {FORMATS[suffix]} ({error}); the file may be truncated, "
+                f"corrupt or of another type (allowed: {_allowed()})"
+            ) from None
+        if encoding is not None:
+            declared = sav_declared_encoding(file) if suffix in (".sav", ".zsav") else (None, None)
+            hint = f"; the file declares {declared[0] or declared[1]}" if any(declared) else ""
+            raise SurveyReadError(
+                f"{file}: cannot decode its text as {encoding!r} ({error}){hint}; omit encoding= "
+                "to detect it, or name the right one (e.g. 'gbk', 'gb18030', 'utf-8')"
+            ) from None
+        frame, meta = _read_stat_fallback(file, suffix, attempt, error)
+    return frame, _codebook_from_meta(meta, list(frame.columns), file)
+
+
+def _read_stat_fallback(
+    file: Path,
+    suffix: str,
+    attempt: Callable[[str | None], tuple[pd.DataFrame, Any]],
+    first_error: Exception,
+) -> tuple[pd.DataFrame, Any]:
+    record, code_page = sav_declared_encoding(file) if suffix in (".sav", ".zsav") else (None, None)
+    candidates = [c for c in (code_page, *CHINESE_FALLBACKS) if c and c != record]
+    for candidate in dict.fromkeys(candidates):
+        try:
+            result = attempt(candidate)
+        except Exception as error:
+            if _is_decoding_error(error):
+                continue
+            raise SurveyReadError(
+                f"{file}: cannot read it as {FORMATS[suffix]} ({error})"
+            ) from None
+        declared = f"declares {record}" if record else "declares no encoding"
+        warnings.warn(
+            EncodingFallbackWarning(
+                f"{file}: the file {declared} but its text is not valid in it ({first_error}); read "
+                f"as {candidate}"
+                + (" (its SPSS code page)" if candidate == code_page else "")
+                + f". Pass encoding={candidate!r} to silence this."
+            ),
+            stacklevel=4,
+        )
+        return result
+    raise SurveyReadError(
+        f"{file}: cannot decode its text ({first_error}); tried the declared encoding and "
+        f"{', '.join(dict.fromkeys(candidates))}; name the encoding with encoding="
+    )
+
+
+def _normal_code(value: object) -> float | int | str:
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return int(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    return value  # type: ignore[return-value]
+
+
+def _codebook_from_meta(meta: Any, columns: list[str], file: Path) -> Codebook:
+    codebook = Codebook(title=getattr(meta, "file_label", None) or "")
+    labels = getattr(meta, "column_names_to_labels", {}) or {}
+    value_labels = getattr(meta, "variable_value_labels", {}) or {}
+    missing = getattr(meta, "missing_ranges", {}) or {}
+    measures = getattr(meta, "variable_measure", {}) or {}
+    for name in columns:
+        discrete: list[float | int | str] = []
+        span: tuple[float, float] | None = None
+        for item in missing.get(name, []):
+            low, high = item["lo"], item["hi"]
+            if low == high:
+                discrete.append(_normal_code(low))
+            elif span is None:
+                span = (float(low), float(high))
+        measure = measures.get(name, "unknown")
+        codebook.add(
+            Variable(
+                name=name,
+                label=labels.get(name) or "",
+                value_labels={
+                    _normal_code(k): str(v) for k, v in value_labels.get(name, {}).items()
+                },
+                missing_values=discrete,
+                missing_range=span,
+                measure=measure if measure in MEASURE_LEVELS else "unknown",
+            )
+        )
+    skipped = []
+    for set_name, mr in (getattr(meta, "mr_sets", {}) or {}).items():
+        if mr.get("type") == "D" or mr.get("is_dichotomy"):
+            codebook.mr_sets[set_name] = MultipleResponseSet(
+                name=set_name,
+                label=mr.get("label") or "",
+                variables=list(mr.get("variable_list", [])),
+                counted_value=_normal_code(mr.get("counted_value", 1)),
+            )
+        else:
+            skipped.append(set_name)
+    if skipped:
+        warnings.warn(
+            MetadataWarning(
+                f"{file}: multiple-category sets {skipped} are not kept in the codebook (it holds "
+                "multiple-dichotomy sets only); their variables are read as ordinary columns"
+            ),
+            stacklevel=4,
+        )
+    return codebook
+
+
+# ----------------------------------------------------------------------------- CSV and Excel
+
+
+def _decode(file: Path, raw: bytes, encoding: str | None) -> str:
+    if encoding is not None:
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError as error:
+            guess = _detect_encoding(raw)
+            hint = f"; it decodes as {guess}" if guess else ""
+            raise SurveyReadError(
+                f"{file}: not valid {encoding!r} text (byte {error.start}: {error.reason}){hint}; "
+                "omit encoding= to detect UTF-8, UTF-8 with BOM, GBK or GB18030"
+            ) from None
+    guess = _detect_encoding(raw)
+    if guess is None:
+        raise SurveyReadError(
+            f"{file}: the text is not UTF-8, UTF-8 with BOM, GBK or GB18030; name its encoding with encoding="
+        )
+    return raw.decode(guess)
+
+
+def _detect_encoding(raw: bytes) -> str | None:
+    """'utf-8-sig' (with or without BOM), 'utf-16' (with BOM) or 'gb18030' (a superset of GBK)."""
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    for candidate in ("utf-8-sig", "gb18030"):
+        try:
+            raw.decode(candidate)
+        except UnicodeDecodeError:
+            continue
+        return candidate
+    return None
+
+
+def _read_csv(file: Path, encoding: str | None) -> pd.DataFrame:
+    raw = file.read_bytes()
+    text = _decode(file, raw, encoding).lstrip("\ufeff")
+    if not text.strip():
+        raise SurveyReadError(f"{file}: the file is empty")
+    first_line = text.split("\n", 1)[0]
+    separator = max((",", "\t", ";"), key=first_line.count)
+    try:
+        return pd.read_csv(io.StringIO(text), sep=separator)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
+        raise SurveyReadError(f"{file}: not a readable CSV table ({error})") from None
+
+
+def _infer(values: list[object]) -> pd.Series:
+    """A column from raw cell values: numbers -> float/int, dates -> datetime, text -> str."""
+    present = [v for v in values if v is not None]
+    if present and all(isinstance(v, int | float) and not isinstance(v, bool) for v in present):
+        series = pd.Series([np.nan if v is None else float(v) for v in values], dtype=float)  # type: ignore[arg-type]
+        if len(present) == len(values) and all(float(v).is_integer() for v in present):  # type: ignore[arg-type]
+            return series.astype("int64")
+        return series
+    if present and all(
+        isinstance(v, pd.Timestamp | np.datetime64) or hasattr(v, "year") for v in present
+    ):
+        return pd.to_datetime(pd.Series(values, dtype=object), errors="coerce")
+    if all(isinstance(v, str) for v in present):
+        return pd.Series(values, dtype=object).astype("str")
+    return pd.Series(values, dtype=object)
+
+
+def _read_xls(file: Path, sheet: int | str) -> pd.DataFrame:
+    import xlrd
+
+    try:
+        book = xlrd.open_workbook(str(file), on_demand=True, logfile=io.StringIO())
+    except Exception as error:  # xlrd.XLRDError, struct errors on truncated files, ...
+        raise SurveyReadError(
+            f"{file}: cannot read it as an Excel 97-2003 workbook ({error}); the file may be "
+            f"truncated, corrupt or of another type (allowed: {_allowed()})"
+        ) from None
+    try:
+        names = book.sheet_names()
+        try:
+            table = (
+                book.sheet_by_index(sheet) if isinstance(sheet, int) else book.sheet_by_name(sheet)
+            )
+        except (IndexError, xlrd.XLRDError):
+            raise SurveyReadError(f"{file}: no sheet {sheet!r}; sheets: {names}") from None
+        if table.nrows == 0:
+            raise SurveyReadError(
+                f"{file}: sheet {names[0] if isinstance(sheet, int) else sheet!r} is empty"
+            )
+        headers = [_header_text(v) for v in table.row_values(0)]
+        columns: dict[str, pd.Series] = {}
+        for position, header in enumerate(_unique(headers)):
+            values: list[object] = []
+            for kind, value in zip(
+                table.col_types(position, 1), table.col_values(position, 1), strict=True
+            ):
+                values.append(_xls_value(kind, value, book.datemode))
+            columns[header] = _infer(values)
+        return pd.DataFrame(columns)
+    except SurveyReadError:
+        raise
+    except Exception as error:
+        raise SurveyReadError(f"{file}: cannot read the workbook ({error})") from None
+    finally:
+        book.release_resources()
+
+
+def _xls_value(kind: int, value: object, datemode: int) -> object:
+    import xlrd
+
+    if kind in (xlrd.XL_CELL_EMPTY, xlrd.XL_CELL_BLANK, xlrd.XL_CELL_ERROR):
+        return None
+    if kind == xlrd.XL_CELL_DATE:
+        try:
+            return pd.Timestamp(xlrd.xldate_as_datetime(value, datemode))
+        except (ValueError, OverflowError, xlrd.xldate.XLDateError):
+            return None
+    if kind == xlrd.XL_CELL_BOOLEAN:
+        return bool(value)
+    if kind == xlrd.XL_CELL_TEXT and isinstance(value, str) and not value.strip():
+        return None
+    return value
+
+
+def _header_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _unique(headers: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for header in headers:
+        count = seen.get(header, 0)
+        out.append(header if count == 0 else f"{header}.{count}")
+        seen[header] = count + 1
+    return out
+
+
+def _read_xlsx(file: Path, sheet: int | str) -> pd.DataFrame:
+    try:
+        frame = pd.read_excel(file, sheet_name=sheet, engine="openpyxl")
+    except Exception as error:  # zipfile.BadZipFile, InvalidFileException, KeyError, ValueError ...
+        message = str(error)
+        if "not found" in message or isinstance(error, IndexError):
+            try:
+                import openpyxl
+
+                names = openpyxl.load_workbook(file, read_only=True).sheetnames
+            except Exception:
+                names = []
+            raise SurveyReadError(f"{file}: no sheet {sheet!r}; sheets: {names}") from None
+        raise SurveyReadError(
+            f"{file}: cannot read it as an Excel workbook ({type(error).__name__}: {error}); the file "
+            f"may be truncated, corrupt or of another type (allowed: {_allowed()})"
+        ) from None
+    frame.columns = _unique([_header_text(c) for c in frame.columns])
+    return frame
+
+
+def _read_table(file: Path, suffix: str, encoding: str | None, sheet: int | str) -> pd.DataFrame:
+    if suffix == ".csv":
+        return _read_csv(file, encoding)
+    if suffix == ".xls":
+        return _read_xls(file, sheet)
+    return _read_xlsx(file, sheet)
+
+
+def _read_wenjuanxing(
+    file: Path,
+    table: pd.DataFrame,
+    user_codebook: Codebook | None,
+    pair: str | Path | None,
+    encoding: str | None,
+    sheet: int | str,
+    keep: bool,
+) -> tuple[pd.DataFrame, Codebook]:
+    pair_table = None
+    pair_file = None
+    if pair is not None:
+        pair_file = _check_file(pair)
+        if pair_file.suffix.lower() not in TABLE_FORMATS:
+            raise SurveyReadError(
+                f"{pair_file}: pair= must be a 问卷星 export (.xls, .xlsx or .csv)"
+            )
+        if pair_file.resolve() == file.resolve():
+            raise SurveyReadError(
+                f"{file}: pair= names the same file; give the other 问卷星 export"
+            )
+        pair_table = _read_table(pair_file, pair_file.suffix.lower(), encoding, sheet)
+        if not is_wenjuanxing(pair_table.columns):
+            raise SurveyReadError(
+                f"{pair_file}: not a 问卷星 export (its metadata columns are missing)"
+            )
+    try:
+        data, codebook, _kind = parse_wenjuanxing(
+            table,
+            source=str(file),
+            codebook=user_codebook,
+            pair=pair_table,
+            pair_source=str(pair_file or ""),
+            keep_codes=keep,
+        )
+    except WenjuanxingError as error:
+        raise SurveyReadError(f"{file}: {error}") from None
+    return data, codebook
+
+
+# ----------------------------------------------------------------------------- codebook, missing values
+
+
+def _overlay(codebook: Codebook, user: Codebook, data: pd.DataFrame, file: Path) -> None:
+    """Lay a user codebook over the file's own: what the user states wins."""
+    absent = [name for name in user.variables if name not in data.columns]
+    if absent:
+        warnings.warn(
+            CodebookMismatchWarning(
+                f"{file}: the codebook describes variables that are not columns of the data: {absent}"
+            ),
+            stacklevel=3,
+        )
+    for name, given in user.variables.items():
+        if name not in data.columns:
+            continue
+        ours = codebook.get(name)
+        codebook.add(
+            Variable(
+                name=name,
+                label=given.label or ours.label,
+                value_labels=dict(given.value_labels) or ours.value_labels,
+                missing_values=list(given.missing_values) or ours.missing_values,
+                missing_range=given.missing_range or ours.missing_range,
+                measure=given.measure if given.measure != "unknown" else ours.measure,
+                personal=given.personal or ours.personal,
+                question=given.question if given.question is not None else ours.question,
+            )
+        )
+    codebook.mr_sets.update(user.mr_sets)
+    codebook.scales.update(user.scales)
+    codebook.title = user.title or codebook.title
+
+
+def _user_missing_to_nan(data: pd.DataFrame, codebook: Codebook) -> pd.DataFrame:
+    out = data
+    for name, variable in codebook.variables.items():
+        if name not in data.columns or not (variable.missing_values or variable.missing_range):
+            continue
+        column = data[name]
+        if pd.api.types.is_datetime64_any_dtype(column) or pd.api.types.is_timedelta64_dtype(
+            column
+        ):
+            continue
+        mask = variable.is_user_missing(column)
+        if mask.any():
+            if out is data:
+                out = data.copy()
+            out[name] = column.mask(mask)
+    return out
+
+
+# ----------------------------------------------------------------------------- personal data
+
+_PERSONAL_NAME = re.compile(
+    r"^(?:来自\s*ip|ip|ip\s*地址|ip[_ ]?address|ip[_ ]?addr|手机|手机号|手机号码|电话|电话号码|联系电话|"
+    r"联系方式|姓名|真实姓名|名字|身份证|身份证号|身份证号码|邮箱|电子邮箱|e-?mail|phone|mobile|"
+    r"telephone|微信号|qq号?|住址|家庭住址|详细地址)$",
+    re.I,
+)
+_PERSONAL_TITLE = re.compile(
+    r"^(?:请(?:填写|输入|留下)?)?(?:您|你)?的?(?:真实)?(?:姓名|名字|手机号码?|电话号码?|联系电话|联系方式|"
+    r"身份证号码?|电子邮箱|邮箱地址?|微信号|QQ号?|家庭住址|详细地址)[:：]?$",
+    re.I,
+)
+_LOCATION_SUFFIX = re.compile(r"\s*[(（].*[)）]\s*$")  # 问卷星 writes "1.2.3.4(广东-广州)"
+_PHONE = re.compile(r"^\s*(?:\+?86[- ]?)?1[3-9]\d{9}\s*$")
+_ID_CARD = re.compile(r"^\s*\d{17}[\dXx]\s*$")
+_EMAIL = re.compile(r"^\s*[^@\s]+@[^@\s]+\.[A-Za-z]{2,}\s*$")
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+IP_PATTERN = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
+
+
+def _as_text(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def looks_like_ip(value: object) -> bool:
+    """True for an IPv4 or IPv6 address, optionally followed by a location in brackets."""
+    if not isinstance(value, str):
+        return False
+    text = _LOCATION_SUFFIX.sub("", value).strip()
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _content_is_personal(series: pd.Series) -> bool:
+    """Mostly IP addresses, mainland mobile numbers, ID numbers or e-mails (text columns only)."""
+    present = series.dropna()
+    if (
+        present.empty
+        or pd.api.types.is_numeric_dtype(present)
+        or pd.api.types.is_datetime64_any_dtype(present)
+    ):
+        return False
+    texts = present[present.map(lambda v: isinstance(v, str))]
+    if len(texts) < 0.5 * len(present) or texts.empty:
+        return False
+    if texts.map(looks_like_ip).sum() >= 0.5 * len(present):
+        return True
+    for pattern in (_PHONE, _ID_CARD, _EMAIL):
+        if texts.map(lambda v, p=pattern: bool(p.match(v))).sum() >= 0.5 * len(present):
+            return True
+    return False
+
+
+def personal_columns(data: pd.DataFrame, codebook: Codebook) -> list[str]:
+    """Columns that hold personal data: marked in the codebook, named like one (IP, 手机号,
+    姓名 ...), or whose values are mostly IP addresses, mainland phone numbers, ID numbers or e-mails."""
+    found = []
+    for column in data.columns:
+        variable = codebook.get(str(column))
+        if (
+            variable.personal
+            or _PERSONAL_NAME.match(str(column).strip())
+            or (
+                variable.label
+                and (
+                    _PERSONAL_NAME.match(variable.label.strip())
+                    or _PERSONAL_TITLE.match(variable.label.strip())
+                )
+            )
+            or _content_is_personal(data[column])
+        ):
+            found.append(column)
+    return found
+
+
+def is_hashed(series: pd.Series) -> bool:
+    """True when every non-missing value is a SHA-256 hex digest (a hashed personal column)."""
+    present = series.dropna()
+    return bool(len(present)) and bool(present.map(lambda v: bool(_DIGEST.match(str(v)))).all())
+
+
+def hash_values(series: pd.Series, salt: bytes) -> pd.Series:
+    """Salted SHA-256 digests (hex) of the values; missing stays missing."""
+
+    def digest(value: object) -> object:
+        if value is None or (isinstance(value, float) and math.isnan(value)):
+            return np.nan
+        return hashlib.sha256(salt + _as_text(value).strip().encode("utf-8")).hexdigest()
+
+    return series.map(digest).astype("str")
+
+
+def _protect_personal(
+    survey_data: SurveyData, personal: str, salt: str | bytes | None, *, where: str
+) -> None:
+    data, codebook = survey_data.data, survey_data.codebook
+    columns = [c for c in personal_columns(data, codebook) if not is_hashed(data[c])]
+    if not columns:
+        return
+    if personal == "hash":
+        key = salt.encode("utf-8") if isinstance(salt, str) else (salt or secrets.token_bytes(16))
+        data = data.copy()
+        for column in columns:
+            data[column] = hash_values(data[column], key)
+            variable = codebook.get(str(column))
+            variable.personal = True
+            variable.value_labels = {}
+            variable.missing_values = []
+            variable.missing_range = None
+            variable.label = (variable.label or str(column)) + HASH_SUFFIX
+            variable.measure = "nominal"
+            codebook.add(variable)
+        action = "replaced by salted SHA-256 digests" + (
+            "" if salt else " (random salt: digests link rows within this read only)"
+        )
+    else:
+        data = data.drop(columns=columns)
+        for column in columns:
+            codebook.variables.pop(str(column), None)
+        for mr in codebook.mr_sets.values():
+            mr.variables = [v for v in mr.variables if v not in columns]
+        action = "dropped"
+    survey_data.data = data
+    warnings.warn(
+        PersonalDataWarning(f"{where}: columns holding personal data were {action}: {columns}"),
+        stacklevel=3,
+    )
