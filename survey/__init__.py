@@ -70,8 +70,10 @@ _LAZY: dict[str, str] = {
     # tables and report
     "render_table": "survey.tables",
     "report": "survey.report",
-    # shipped example data
+    # shipped example data and instruments
     "load_example": "survey.datasets",
+    "load_instrument": "survey.instruments",
+    "list_instruments": "survey.instruments",
 }
 
 __all__ = [
