@@ -1,8 +1,163 @@
-"""`onenet survey ...`: questionnaire analysis from the command line."""
+"""`onenet survey ...`: questionnaire analysis from the command line.
+
+DATA is a data file survey.read understands (.sav, .dta, .csv, .xlsx, 问卷星 .xls, ...) or the
+word `example` for the shipped synthetic example. `--codebook` lays a codebook TOML over the
+file's own metadata (labels, missing codes, scales).
+"""
 
 from __future__ import annotations
 
+import sys
+import warnings
+from pathlib import Path
+
+import pandas as pd
 import typer
+from rich.console import Console
+from rich.table import Table
 
 app = typer.Typer(help="Analyse questionnaire data (describe, clean, reliability, efa, report).",
                   no_args_is_help=True)
+console = Console(width=None if sys.stdout.isatty() else 160)
+err_console = Console(stderr=True)
+
+DATA_HELP = "data file (.sav .zsav .por .dta .sas7bdat .xpt .csv .xlsx .xls, 问卷星 exports) or 'example'"
+
+
+def _fail(message: str) -> None:
+    err_console.print(f"[bold red]error:[/bold red] {message}", highlight=False)
+    raise typer.Exit(2)
+
+
+def load(data: str, codebook: Path | None = None):
+    """SurveyData from a path (or the shipped example), with an optional codebook TOML laid over."""
+    import survey
+
+    if data == "example" and not Path(data).exists():
+        loaded = survey.load_example()
+        if codebook is not None:
+            loaded = survey.SurveyData(loaded.data, survey.read_codebook(codebook))
+        return loaded
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loaded = survey.read(data, codebook=codebook)
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        err_console.print(f"[yellow]note:[/yellow] {message}", highlight=False)
+    return loaded
+
+
+def _split(items: str | None) -> list[str] | None:
+    return [i.strip() for i in items.split(",") if i.strip()] if items else None
+
+
+def frame_table(frame: pd.DataFrame, title: str, *, decimals: int = 3, index: bool = True) -> Table:
+    """A DataFrame as a rich table (numbers rounded, NaN blank)."""
+    table = Table(title=title, title_justify="left")
+    if index:
+        table.add_column(str(frame.index.name or ""))
+    for column in frame.columns:
+        table.add_column(str(column), justify="right")
+    def cell(value: object) -> str:
+        if value is None or (not isinstance(value, str) and pd.isna(value)):
+            return ""
+        if isinstance(value, float):
+            return f"{value:.{decimals}f}"
+        return str(value)
+
+    for key, *values in frame.itertuples(index=True, name=None):
+        table.add_row(*([str(key)] if index else []), *(cell(v) for v in values))
+    return table
+
+
+def _scales(loaded, scale: list[str], items: str | None) -> dict[str, object]:
+    """The scales to analyse: named codebook scales, an item list, or every codebook scale."""
+    book = loaded.codebook
+    if items:
+        return {"items": _split(items)}
+    if scale:
+        unknown = [s for s in scale if s not in book.scales]
+        if unknown:
+            _fail(f"no scale {unknown[0]!r} in the codebook; scales: {sorted(book.scales)}")
+        return {name: book.scales[name] for name in scale}
+    if not book.scales:
+        _fail("the codebook defines no scales: name the items with --items q1,q2,q3 "
+              "or give a codebook TOML with [scales] (--codebook)")
+    return dict(book.scales)
+
+
+@app.command()
+def reliability(
+    data: str = typer.Argument(..., help=DATA_HELP),
+    codebook: Path | None = typer.Option(None, "--codebook", help="codebook TOML"),
+    scale: list[str] = typer.Option([], "--scale", help="codebook scale name; repeatable (default: all)"),
+    items: str | None = typer.Option(None, "--items", help="comma-separated items instead of a scale"),
+    missing: str = typer.Option("listwise", "--missing", help="listwise (SPSS) or pairwise"),
+) -> None:
+    """Cronbach's alpha (with Feldt CI), Item-Total Statistics and McDonald's omega per scale."""
+    import survey
+    from survey.errors import SurveyAnalysisError
+
+    try:
+        loaded = load(data, codebook)
+        summary = []
+        for name, what in _scales(loaded, scale, items).items():
+            result = survey.cronbach_alpha(loaded.data, what, missing=missing)
+            row = {"scale": name, "k": result.k, "n": result.n, "alpha": result.alpha,
+                   "std_alpha": result.std_alpha, "ci_low": result.ci[0], "ci_high": result.ci[1]}
+            if result.k >= 3:
+                try:
+                    row["omega_total"] = survey.omega(loaded.data, result.items).omega_total
+                except (SurveyAnalysisError, ValueError) as error:
+                    err_console.print(f"[yellow]note:[/yellow] omega of {name}: {error}")
+            summary.append(row)
+            console.print(frame_table(result.item_total, f"{name}: Item-Total Statistics"
+                                      f"{' (reversed: ' + ', '.join(result.reversed) + ')' if result.reversed else ''}"))
+        console.print(frame_table(pd.DataFrame(summary).set_index("scale"), "Reliability"))
+    except (SurveyAnalysisError, ValueError, KeyError) as error:
+        _fail(str(error))
+
+
+@app.command()
+def efa(
+    data: str = typer.Argument(..., help=DATA_HELP),
+    codebook: Path | None = typer.Option(None, "--codebook", help="codebook TOML"),
+    items: str | None = typer.Option(None, "--items", help="comma-separated items (default: every scale item)"),
+    factors: int | None = typer.Option(None, "--factors", min=1, help="number of factors (default: parallel analysis)"),
+    method: str = typer.Option("pca", "--method", help="pca, paf, minres or ml"),
+    rotation: str = typer.Option("varimax", "--rotation",
+                                 help="none, varimax, quartimax, equamax, promax or oblimin"),
+    suppress: float = typer.Option(0.4, "--suppress", help="blank loadings below this size"),
+    scree: Path | None = typer.Option(None, "--scree", help="write the scree plot to this PNG"),
+) -> None:
+    """KMO and Bartlett's test, then exploratory factor analysis with SPSS's tables."""
+    import survey
+    from survey.errors import SurveyAnalysisError
+    from survey.factor import FactorAnalysisError
+
+    try:
+        loaded = load(data, codebook)
+        chosen = _split(items) or [i for s in loaded.codebook.scales.values() for i in s.items]
+        if not chosen:
+            _fail("name the items with --items q1,q2,... or give a codebook with [scales]")
+        frame = loaded.data
+        k = survey.kmo(frame, chosen)
+        b = survey.bartlett(frame, chosen)
+        console.print(f"KMO = {k.overall:.3f}; Bartlett's test: χ² = {b.chi2:.2f}, df = {b.df}, "
+                      f"p {'< .001' if b.p < 0.001 else f'= {b.p:.3f}'}")
+        if factors is None:
+            pa = survey.parallel_analysis(frame, chosen, seed=0)
+            factors = max(1, pa.n_components if method == "pca" else pa.n_factors)
+            console.print(f"Parallel analysis (Horn; {pa.n_iter} random data sets) suggests "
+                          f"{factors} {'component' if method == 'pca' else 'factor'}(s)")
+        result = survey.efa(frame[chosen], factors, method=method, rotation=rotation)
+        console.print(frame_table(result.variance.head(max(factors, result.kaiser_n)), "Total Variance Explained"))
+        console.print(frame_table(result.table(suppress=suppress),
+                                  f"{'Pattern' if result.phi is not None else 'Rotated'} loadings "
+                                  f"({method}, {rotation}; |loading| < {suppress} blank)"))
+        if result.phi is not None:
+            console.print(frame_table(result.phi, "Factor correlations"))
+        if scree is not None:
+            result.scree_plot().savefig(scree, dpi=120)
+            console.print(f"wrote {scree}")
+    except (SurveyAnalysisError, FactorAnalysisError, ValueError, KeyError) as error:
+        _fail(str(error))
