@@ -64,6 +64,7 @@ def sweep(
     study: Path = typer.Argument(..., help="study TOML (e.g. scenarios/studies/restrictive_factors.toml)"),
     out: Path | None = typer.Option(None, "--out", help="write CSVs and charts into this folder"),
     workers: int = typer.Option(1, "--workers", min=1, help="processes for the model runs"),
+    scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786"),
 ) -> None:
     """Sensitivity study (Morris / Sobol): which group of parameters restricts the KPIs most."""
     try:
@@ -75,7 +76,7 @@ def sweep(
             def advance(done: int, total: int) -> None:
                 progress.update(task, completed=done, total=total)
 
-            result = run_study(study, workers=workers, progress=advance)
+            result = run_study(study, workers=workers, scheduler=scheduler, progress=advance)
         console.print(_ranking_table(result, f"{study.name} — groups ranked by influence "
                                              "(1 = restricts outcomes most)"))
         if out is not None:

@@ -45,7 +45,6 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -57,6 +56,7 @@ from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
+from analysis.executors import make_executor
 from simulation import KPI_NAMES, ScenarioError, ServiceModel, load_scenario
 from simulation.scenario import Scenario
 
@@ -365,30 +365,29 @@ def _run_sample(task: tuple[Scenario, tuple[Factor, ...], np.ndarray, tuple[str,
     return values.mean(axis=0)
 
 
+def _run_indexed(task: tuple[int, tuple]) -> np.ndarray:
+    return _run_sample(task[1])
+
+
 class ModelEvaluator:
     """Runs the model for each row of a design: outcomes averaged over common-seed replications."""
 
     def __init__(self, scenario: Scenario, factors: Sequence[Factor], outcomes: Sequence[str], *,
                  days: int, seed: int, replications: int = 1, workers: int = 1,
-                 progress: Progress | None = None) -> None:
+                 scheduler: str | None = None, progress: Progress | None = None) -> None:
         self.scenario, self.factors, self.outcomes = scenario, tuple(factors), tuple(outcomes)
         self.days, self.seed, self.replications = days, seed, replications
-        self.workers, self.progress = workers, progress
+        self.executor = make_executor(workers, scheduler)
+        self.progress = progress
 
     def __call__(self, design: np.ndarray) -> np.ndarray:
-        tasks = [(self.scenario, self.factors, row, self.outcomes, self.days, self.seed,
-                  self.replications) for row in design]
-        results: list[np.ndarray] = []
-        if self.workers <= 1:
-            for task in tasks:
-                results.append(_run_sample(task))
-                self._tick(len(results), len(tasks))
-        else:
-            with ProcessPoolExecutor(max_workers=self.workers) as pool:
-                chunk = max(1, len(tasks) // (8 * self.workers))
-                for value in pool.map(_run_sample, tasks, chunksize=chunk):
-                    results.append(value)
-                    self._tick(len(results), len(tasks))
+        tasks = [(i, (self.scenario, self.factors, row, self.outcomes, self.days, self.seed,
+                      self.replications)) for i, row in enumerate(design)]
+        by_index: dict[int, np.ndarray] = {}
+        for (i, _), value in self.executor.map(_run_indexed, tasks):
+            by_index[i] = value
+            self._tick(len(by_index), len(tasks))
+        results = [by_index[i] for i in range(len(tasks))]
         out = np.vstack(results) if results else np.empty((0, len(self.outcomes)))
         bad = np.argwhere(~np.isfinite(out))
         if bad.size:
@@ -533,13 +532,14 @@ def design_size(study: Study, n_factors: int) -> int:
     return total
 
 
-def run_study(path: str | Path, *, workers: int = 1, progress: Progress | None = None
-              ) -> SensitivityResult:
+def run_study(path: str | Path, *, workers: int = 1, scheduler: str | None = None,
+              progress: Progress | None = None) -> SensitivityResult:
     """Read a study file, run the model over its designs and compute the indices.
 
     Args:
         path: the study TOML.
         workers: processes for the model runs (1 = in this process). Results do not depend on it.
+        scheduler: a Dask scheduler address to run the samples on a cluster instead.
         progress: called as progress(done, total) after each model sample.
     """
     study = load_study(path)
@@ -555,7 +555,8 @@ def run_study(path: str | Path, *, workers: int = 1, progress: Progress | None =
             progress(done, total)
 
     evaluator = ModelEvaluator(scenario, factors, study.outcomes, days=study.days, seed=study.seed,
-                               replications=study.replications, workers=workers, progress=tick)
+                               replications=study.replications, workers=workers,
+                               scheduler=scheduler, progress=tick)
     return sensitivity(factors, study.outcomes, evaluator, morris=study.morris, sobol=study.sobol,
                        seed=study.seed)
 
