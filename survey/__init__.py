@@ -32,9 +32,9 @@ _LAZY: dict[str, str] = {
     "CleaningReport": "survey.cleaning",
     "score_scales": "survey.cleaning",
     # descriptives
-    "frequencies": "survey.describe",
-    "describe": "survey.describe",
-    "crosstab": "survey.describe",
+    "frequencies": "survey.descriptives",
+    "describe": "survey.descriptives",
+    "crosstab": "survey.descriptives",
     # reliability and validity
     "cronbach_alpha": "survey.reliability",
     "item_total": "survey.reliability",
@@ -57,8 +57,8 @@ _LAZY: dict[str, str] = {
     "ols": "survey.regression",
     "logistic": "survey.regression",
     "ordinal_regression": "survey.regression",
-    "mediation": "survey.mediation",
-    "moderation": "survey.mediation",
+    "mediation": "survey.mediation_moderation",
+    "moderation": "survey.mediation_moderation",
     # measurement model
     "cfa": "survey.cfa",
     # weighting and indices
@@ -69,7 +69,7 @@ _LAZY: dict[str, str] = {
     "satisfaction_index": "survey.indices",
     # tables and report
     "render_table": "survey.tables",
-    "report": "survey.report",
+    "report": "survey.reporting",
     # shipped example data and instruments
     "load_example": "survey.datasets",
     "load_instrument": "survey.instruments",

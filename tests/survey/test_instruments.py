@@ -21,3 +21,4 @@ def test_the_haochaping_instrument_has_the_national_indicators():
 def test_an_unknown_instrument_is_named():
     with pytest.raises(ValueError, match="no instrument 'servqual'"):
         survey.load_instrument("servqual")
+

@@ -8,7 +8,7 @@ import pytest
 import statsmodels.formula.api as smf
 
 from survey.errors import SurveyAnalysisError
-from survey.mediation import mediation, moderation
+from survey.mediation_moderation import mediation, moderation
 
 
 @pytest.fixture(scope="module")
