@@ -156,6 +156,16 @@ COMMON_LABELS: dict[str, tuple[str, str]] = {
     "alpha": ("Cronbach's α", "Cronbach's α"), "std_alpha": ("标准化α", "Standardized α"),
     "omega_total": ("McDonald's ω", "McDonald's ω"), "k": ("项目数", "k"), "label": ("题目", "Item text"), "item": ("题项", "Item"),
     "scale": ("维度", "Scale"), "variable": ("变量", "Variable"), "value": ("选项", "Value"),
+    "Factor": ("成分", "Factor"),
+    "Initial Total": ("初始特征值", "Initial eigenvalue"),
+    "Initial % of Variance": ("初始方差%", "Initial % of variance"),
+    "Initial Cumulative %": ("初始累积%", "Initial cumulative %"),
+    "Extraction Total": ("提取载荷平方和", "Extraction SS loadings"),
+    "Extraction % of Variance": ("提取方差%", "Extraction % of variance"),
+    "Extraction Cumulative %": ("提取累积%", "Extraction cumulative %"),
+    "Rotation Total": ("旋转载荷平方和", "Rotation SS loadings"),
+    "Rotation % of Variance": ("旋转方差%", "Rotation % of variance"),
+    "Rotation Cumulative %": ("旋转累积%", "Rotation cumulative %"),
     "percent": ("百分比(%)", "Percent"), "valid_percent": ("有效百分比(%)", "Valid percent"),
     "cumulative_percent": ("累积百分比(%)", "Cumulative percent"), "p": ("p", "p"),
     "t": ("t", "t"), "F": ("F", "F"), "chi2": ("χ²", "χ²"), "df": ("df", "df"),
@@ -178,7 +188,7 @@ def table_spec(obj: Any, *, lang: Lang = "zh", title: str | None = None, note: s
         raise SurveyAnalysisError(f"render_table: lang must be 'zh' or 'en' (got {lang!r})")
     layout = _layout_of(obj)
     if isinstance(obj, pd.DataFrame):
-        frame, index = obj, not isinstance(obj.index, pd.RangeIndex)
+        frame, index = obj, obj.index.name is not None or not isinstance(obj.index, pd.RangeIndex)
     elif layout is not None:
         frame, index = layout.frame(obj), layout.index
     elif hasattr(obj, "to_frame"):
