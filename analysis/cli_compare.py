@@ -12,6 +12,7 @@ from pathlib import Path
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -190,7 +191,7 @@ def compare(
         for path in [result.store, *write_outputs(result, out, protect=inputs, figures=figures)]:
             console.print(f"wrote {path}")
     except (ExperimentError, StoreError, ScenarioError, ValueError) as error:
-        err_console.print(f"[bold red]error:[/bold red] {error}", highlight=False)
+        err_console.print(f"[bold red]error:[/bold red] {escape(str(error))}", highlight=False)
         raise typer.Exit(2) from None
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 app = typer.Typer(help="Analyse questionnaire data (describe, clean, reliability, efa, report).",
@@ -25,7 +26,7 @@ DATA_HELP = "data file (.sav .zsav .por .dta .sas7bdat .xpt .csv .xlsx .xls, 问
 
 
 def _fail(message: str) -> None:
-    err_console.print(f"[bold red]error:[/bold red] {message}", highlight=False)
+    err_console.print(f"[bold red]error:[/bold red] {escape(str(message))}", highlight=False)
     raise typer.Exit(2)
 
 
@@ -42,7 +43,7 @@ def load(data: str, codebook: Path | None = None):
         warnings.simplefilter("always")
         loaded = survey.read(data, codebook=codebook)
     for message in dict.fromkeys(str(w.message) for w in caught):
-        err_console.print(f"[yellow]note:[/yellow] {message}", highlight=False)
+        err_console.print(f"[yellow]note:[/yellow] {escape(message)}", highlight=False)
     return loaded
 
 
@@ -160,4 +161,108 @@ def efa(
             result.scree_plot().savefig(scree, dpi=120)
             console.print(f"wrote {scree}")
     except (SurveyAnalysisError, FactorAnalysisError, ValueError, KeyError) as error:
+        _fail(str(error))
+
+
+@app.command()
+def describe(
+    data: str = typer.Argument(..., help=DATA_HELP),
+    codebook: Path | None = typer.Option(None, "--codebook", help="codebook TOML"),
+    variables: str | None = typer.Option(None, "--vars", help="comma-separated variables (default: all labelled ones and every scale item)"),
+) -> None:
+    """Frequency tables of categorical variables and descriptives (with skewness, kurtosis) of items."""
+    import survey
+    from survey.errors import SurveyAnalysisError
+
+    try:
+        loaded = load(data, codebook)
+        frame, book = loaded.data, loaded.codebook
+        chosen = _split(variables)
+        items = [i for s in book.scales.values() for i in s.items]
+        if chosen is None:
+            personal = set(book.personal_columns())
+            chosen = [c for c in frame.columns if c not in personal and c not in items and book.get(c).value_labels]
+            numeric_items = items
+        else:
+            numeric_items = [c for c in chosen if c in items or not book.get(c).value_labels]
+            chosen = [c for c in chosen if c not in numeric_items]
+        console.print(f"{loaded.n} respondents, {frame.shape[1]} columns")
+        for name in chosen:
+            table = survey.frequencies(loaded, name)
+            shown = table.drop(columns=["status"]).set_index("label")
+            console.print(frame_table(shown, f"{name}: {book.label(name)}", decimals=1))
+        if numeric_items:
+            console.print(frame_table(survey.describe(loaded, numeric_items), "Descriptive statistics"))
+    except (SurveyAnalysisError, ValueError, KeyError) as error:
+        _fail(str(error))
+
+
+@app.command()
+def clean(
+    data: str = typer.Argument(..., help=DATA_HELP),
+    out: Path = typer.Option(..., "--out", help="cleaned data file (.sav, .csv or .xlsx); the report goes beside it"),
+    codebook: Path | None = typer.Option(None, "--codebook", help="codebook TOML"),
+    id_column: str | None = typer.Option(None, "--id", help="respondent id column"),
+    duration: str | None = typer.Option(None, "--duration", help="completion time column (seconds)"),
+    min_seconds: float | None = typer.Option(None, "--min-seconds", help="speeders: faster than this"),
+    speed_fraction: float | None = typer.Option(None, "--speed-fraction", help="speeders: faster than this share of the median"),
+    straightline: int | None = typer.Option(6, "--straightline", help="least items for the straight-lining rule"),
+    flag_only: bool = typer.Option(False, "--flag-straightliners", help="flag straight-liners instead of dropping them"),
+    max_missing: float = typer.Option(0.5, "--max-missing", help="drop respondents missing more than this share of items"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing output file"),
+) -> None:
+    """Clean a dataset (never in place): writes the cleaned data and a cleaning report (CSV)."""
+    import survey
+    from survey.errors import SurveyAnalysisError
+
+    try:
+        loaded = survey.load_example(user_missing="keep") if data == "example" and not Path(data).exists() \
+            else load(data, codebook)
+        if data != "example" and Path(data).resolve() == out.resolve():
+            _fail(f"refusing to overwrite the input file {data}; choose another --out")
+        report_path = out.with_name(out.stem + "_cleaning_report.csv")
+        if report_path.exists() and not overwrite:
+            _fail(f"{report_path} exists; pass --overwrite to replace it")
+        cleaned, report = survey.clean(loaded, id=id_column, duration=duration, min_seconds=min_seconds,
+                                       speed_fraction=speed_fraction, straightline=straightline,
+                                       drop_straightliners=not flag_only, max_missing=max_missing)
+        console.print(report.summary())
+        console.print(frame_table(report.counts(), "Cleaning rules"))
+        survey.write(cleaned, out, overwrite=overwrite)
+        written = [out]
+        if out.suffix.lower() in (".csv", ".xlsx"):  # .sav carries its labels itself
+            book_path = out.with_name(out.stem + ".codebook.toml")
+            survey.write_codebook(cleaned.codebook, book_path, overwrite=overwrite)
+            written.append(book_path)
+        actions = pd.concat([report.changes.assign(kind="recoded"),
+                             report.dropped.assign(kind="dropped"), report.flagged.assign(kind="flagged")],
+                            ignore_index=True)
+        actions.to_csv(report_path, index=False, encoding="utf-8-sig")
+        for path in [*written, report_path]:
+            console.print(f"wrote {path}")
+    except (SurveyAnalysisError, ValueError, KeyError) as error:
+        _fail(str(error))
+
+
+@app.command()
+def report(
+    data: str = typer.Argument(..., help=DATA_HELP),
+    out: Path = typer.Option(..., "--out", help="folder for report.html, report.docx and figures/"),
+    codebook: Path | None = typer.Option(None, "--codebook", help="codebook TOML"),
+    spec: Path | None = typer.Option(None, "--spec", help="report spec TOML ([report] table)"),
+    lang: str | None = typer.Option(None, "--lang", help="zh or en (default: the spec's, else zh)"),
+    overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing report"),
+) -> None:
+    """The questionnaire chapter (sample, reliability, validity, relations) as HTML and Word."""
+    import survey
+    from survey.errors import SurveyAnalysisError
+
+    if lang not in (None, "zh", "en"):
+        _fail(f"--lang must be zh or en (got {lang!r})")
+    try:
+        loaded = load(data, codebook)
+        result = survey.report(loaded, out, spec=spec, lang=lang, overwrite=overwrite)
+        for path in result.paths:
+            console.print(f"wrote {path}")
+    except (SurveyAnalysisError, ValueError, KeyError) as error:
         _fail(str(error))

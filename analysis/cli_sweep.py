@@ -9,6 +9,7 @@ from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -83,5 +84,5 @@ def sweep(
             for path in write_outputs(result, out, protect=[study]):
                 console.print(f"wrote {path}")
     except (StudyError, ValueError) as error:
-        err_console.print(f"[bold red]error:[/bold red] {error}", highlight=False)
+        err_console.print(f"[bold red]error:[/bold red] {escape(str(error))}", highlight=False)
         raise typer.Exit(2) from None

@@ -88,6 +88,7 @@ def frequencies(data: pd.DataFrame | SurveyData, variable: str, codebook: Codebo
     rows.append({"status": "total", "value": None, "label": "Total", "n": total, "percent": 100.0})
     table = pd.DataFrame(rows, columns=["status", "value", "label", "n", "percent", "valid_percent",
                                         "cumulative_percent"])
+    table["value"] = pd.Series([r["value"] for r in rows], dtype=object)  # codes as they are
     table.attrs["variable"] = variable
     table.attrs["title"] = book.label(variable)
     return table
