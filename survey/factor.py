@@ -63,14 +63,15 @@ def item_data(
         raise FactorAnalysisError(f"items are listed twice: {sorted({i for i in items if items.count(i) > 1})}")
     if len(items) < min_items:
         raise FactorAnalysisError(f"{what} needs at least {min_items} items, got {len(items)}: {items}")
-    subset = data.loc[:, items]
+    subset = data if items == list(data.columns) else data.reindex(columns=items)
     if all(pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype) for dtype in subset.dtypes):
         values = subset.to_numpy(dtype=float, na_value=np.nan)
     else:
         values = np.column_stack([_numeric_column(subset[item], item).to_numpy() for item in items])
     answered = ~np.isnan(values)
     keep = answered.all(axis=1) if missing == "listwise" else answered.any(axis=1)
-    values = values[keep]
+    if not keep.all():
+        values = values[keep]
     if len(values) < 2:
         spread = np.zeros(len(items))
     elif missing == "listwise":
@@ -82,7 +83,7 @@ def item_data(
     constant = [item for item, sd in zip(items, spread, strict=True) if not sd > 0]
     if constant:
         raise FactorAnalysisError(f"items {constant} are constant (zero variance) after dropping missing values; remove them")
-    frame = pd.DataFrame(values, columns=subset.columns, index=subset.index[keep], copy=False)
+    frame = pd.DataFrame(values, columns=pd.Index(items), index=data.index[keep], copy=False)
     min_n = len(items) + 1 if min_n is None else min_n
     if len(frame) < min_n:
         raise FactorAnalysisError(
