@@ -1,0 +1,586 @@
+"""Group comparisons (差异分析) as SPSS and R report them.
+
+t-tests (independent with Levene's test and both Student and Welch rows, paired, one-sample),
+one- and two-way ANOVA (Type III sums of squares with sum-to-zero coding, as SPSS GLM), Welch and
+Brown-Forsythe tests, post hoc comparisons (Tukey HSD, Games-Howell, Bonferroni, LSD), Mann-Whitney
+U and Kruskal-Wallis (with Dunn's post hoc), chi-square tests of cross-tabulations (Cramér's V,
+Fisher's exact test for 2x2), and `difference_analysis`, which runs an outcome across every
+demographic variable and returns the table theses print.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from survey.errors import SurveyAnalysisError, SurveyAnalysisWarning
+
+
+class SmallGroupWarning(SurveyAnalysisWarning):
+    """A group is too small for a stable estimate (it is left out or flagged)."""
+
+
+class ExpectedCountWarning(SurveyAnalysisWarning):
+    """More than 20% of the expected counts of a cross-tabulation are below 5."""
+
+
+def _stars(p: float) -> str:
+    return "" if not np.isfinite(p) else "***" if p < 0.001 else "**" if p < 0.01 else "*" if p < 0.05 else ""
+
+
+def _frame(data: object, where: str) -> pd.DataFrame:
+    if not isinstance(data, pd.DataFrame):
+        data = getattr(data, "data", None)
+        if not isinstance(data, pd.DataFrame):
+            raise SurveyAnalysisError(f"{where}: expected a DataFrame or SurveyData")
+    return data
+
+
+def _numeric(data: pd.DataFrame, column: str, where: str) -> pd.Series:
+    if column not in data.columns:
+        raise SurveyAnalysisError(f"{where}: no column {column!r}; columns: {list(map(str, data.columns))[:30]}")
+    values = pd.to_numeric(data[column], errors="coerce")
+    bad = values.isna() & data[column].notna()
+    if bad.any():
+        raise SurveyAnalysisError(f"{where}: outcome {column!r} is not numeric (e.g. {data.loc[bad, column].iloc[0]!r})")
+    return values.astype(float)
+
+
+def _groups(data: pd.DataFrame, dv: str, between: str, where: str, *, min_size: int = 2) -> dict[object, np.ndarray]:
+    y = _numeric(data, dv, where)
+    if between not in data.columns:
+        raise SurveyAnalysisError(f"{where}: no group column {between!r}")
+    ok = y.notna() & data[between].notna()
+    groups: dict[object, np.ndarray] = {}
+    for level in sorted(data.loc[ok, between].unique(), key=lambda v: (str(type(v)), v)):
+        groups[level] = y[ok & (data[between] == level)].to_numpy()
+    small = [g for g, v in groups.items() if v.size < min_size]
+    if small:
+        raise SurveyAnalysisError(f"{where}: group(s) {small} of {between!r} have fewer than {min_size} "
+                                  f"members; merge or drop them")
+    if len(groups) < 2:
+        raise SurveyAnalysisError(f"{where}: {between!r} has {len(groups)} group(s) with data; need at least 2")
+    pooled = np.concatenate(list(groups.values()))
+    if np.ptp(pooled) == 0:
+        raise SurveyAnalysisError(f"{where}: outcome {dv!r} is constant; nothing to compare")
+    return groups
+
+
+def _describe_groups(groups: dict[object, np.ndarray]) -> pd.DataFrame:
+    return pd.DataFrame({"n": [v.size for v in groups.values()], "mean": [v.mean() for v in groups.values()],
+                         "sd": [v.std(ddof=1) for v in groups.values()]}, index=pd.Index(list(groups), name="group"))
+
+
+# ---- t-tests ----------------------------------------------------------------------------------
+
+@dataclass
+class TTestResult:
+    """A t-test. `table` has one row per test (Student / Welch for independent samples).
+
+    Attributes: kind ("independent", "paired", "one-sample"), t, df, p (of the recommended row:
+    Welch when Levene's p < .05, else Student), mean_diff, ci, cohen_d, levene_F, levene_p,
+    groups (n, mean, sd per group).
+    """
+
+    kind: str
+    table: pd.DataFrame
+    groups: pd.DataFrame
+    t: float
+    df: float
+    p: float
+    mean_diff: float
+    ci: tuple[float, float]
+    cohen_d: float
+    levene_F: float = float("nan")
+    levene_p: float = float("nan")
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def summary(self) -> str:
+        return (f"{self.kind} t-test: t({self.df:.3g}) = {self.t:.3f}, p = {self.p:.4g}, "
+                f"mean difference {self.mean_diff:.3f}, 95% CI [{self.ci[0]:.3f}, {self.ci[1]:.3f}], "
+                f"d = {self.cohen_d:.3f}\n{self.groups.round(3).to_string()}")
+
+
+def ttest(data: pd.DataFrame, dv: str, group: str | None = None, *, paired_with: str | None = None,
+          mu: float = 0.0, confidence: float = 0.95) -> TTestResult:
+    """Independent (by `group`, two levels), paired (`dv` vs `paired_with`) or one-sample (vs `mu`).
+
+    Independent: Levene's test (mean-centred, as SPSS), Student and Welch rows (SPSS "equal
+    variances assumed / not assumed"), mean difference first minus second group, Cohen's d with
+    the pooled SD. Paired: d = mean difference / SD of differences (d_z). One-sample: d = (mean - mu) / SD.
+    """
+    data = _frame(data, "ttest")
+    alpha = 1 - confidence
+    if group is not None and paired_with is not None:
+        raise SurveyAnalysisError("ttest: give either group= (independent) or paired_with= (paired), not both")
+    if group is not None:
+        groups = _groups(data, dv, group, "ttest")
+        if len(groups) != 2:
+            raise SurveyAnalysisError(f"ttest: {group!r} has {len(groups)} groups; a t-test compares 2 "
+                                      "(use anova for more)")
+        (a, x), (b, y) = groups.items()
+        n1, n2 = x.size, y.size
+        diff = x.mean() - y.mean()
+        v1, v2 = x.var(ddof=1), y.var(ddof=1)
+        lev = stats.levene(x, y, center="mean")
+        rows = []
+        sp2 = ((n1 - 1) * v1 + (n2 - 1) * v2) / (n1 + n2 - 2)
+        for name, se, df in (("Student", np.sqrt(sp2 * (1 / n1 + 1 / n2)), n1 + n2 - 2),
+                             ("Welch", np.sqrt(v1 / n1 + v2 / n2),
+                              (v1 / n1 + v2 / n2) ** 2 / ((v1 / n1) ** 2 / (n1 - 1) + (v2 / n2) ** 2 / (n2 - 1)))):
+            t = diff / se
+            half = stats.t.ppf(1 - alpha / 2, df) * se
+            rows.append({"test": name, "t": t, "df": df, "p": 2 * stats.t.sf(abs(t), df), "mean_diff": diff,
+                         "se_diff": se, "ci_low": diff - half, "ci_high": diff + half})
+        table = pd.DataFrame(rows).set_index("test")
+        chosen = table.loc["Welch" if lev.pvalue < 0.05 else "Student"]
+        d = diff / np.sqrt(sp2)
+        return TTestResult("independent", table, _describe_groups(groups), float(chosen["t"]), float(chosen["df"]),
+                           float(chosen["p"]), float(diff), (float(chosen["ci_low"]), float(chosen["ci_high"])),
+                           float(d), float(lev.statistic), float(lev.pvalue))
+    first = _numeric(data, dv, "ttest")
+    if paired_with is not None:
+        second = _numeric(data, paired_with, "ttest")
+        ok = first.notna() & second.notna()
+        diffs = (first[ok] - second[ok]).to_numpy()
+        label, kind, groups_frame = f"{dv} - {paired_with}", "paired", pd.DataFrame(
+            {"n": [int(ok.sum())] * 2, "mean": [first[ok].mean(), second[ok].mean()],
+             "sd": [first[ok].std(), second[ok].std()]}, index=pd.Index([dv, paired_with], name="variable"))
+    else:
+        diffs = (first.dropna() - mu).to_numpy()
+        label, kind = f"{dv} - {mu:g}", "one-sample"
+        groups_frame = pd.DataFrame({"n": [diffs.size], "mean": [first.mean()], "sd": [first.std()]},
+                                    index=pd.Index([dv], name="variable"))
+    n = diffs.size
+    if n < 2 or np.ptp(diffs) == 0:
+        raise SurveyAnalysisError(f"ttest: {label} needs at least 2 non-constant values")
+    se = diffs.std(ddof=1) / np.sqrt(n)
+    t = diffs.mean() / se
+    half = stats.t.ppf(1 - alpha / 2, n - 1) * se
+    p = 2 * stats.t.sf(abs(t), n - 1)
+    table = pd.DataFrame([{"t": t, "df": n - 1, "p": p, "mean_diff": diffs.mean(), "se_diff": se,
+                           "ci_low": diffs.mean() - half, "ci_high": diffs.mean() + half}], index=[kind])
+    return TTestResult(kind, table, groups_frame, float(t), float(n - 1), float(p), float(diffs.mean()),
+                       (float(diffs.mean() - half), float(diffs.mean() + half)), float(diffs.mean() / diffs.std(ddof=1)))
+
+
+# ---- ANOVA --------------------------------------------------------------------------------------
+
+@dataclass
+class AnovaResult:
+    """An ANOVA table (SS, df, MS, F, p, partial eta²) with the figures of the first effect.
+
+    Attributes: table, F, p, df (effect, error), eta2 (one-way: SS_between / SS_total),
+    omega2, groups (n, mean, sd per cell or group), ss_type.
+    """
+
+    table: pd.DataFrame
+    F: float
+    p: float
+    df: tuple[float, float]
+    eta2: float
+    omega2: float
+    groups: pd.DataFrame
+    ss_type: int = 3
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def summary(self) -> str:
+        return (f"ANOVA (Type {self.ss_type} SS): F({self.df[0]:g}, {self.df[1]:g}) = {self.F:.3f}, "
+                f"p = {self.p:.4g}, eta² = {self.eta2:.3f}\n{self.table.round(4).to_string()}")
+
+
+def _sum_coded(levels: pd.Series, name: str) -> tuple[np.ndarray, list[str]]:
+    cats = sorted(levels.unique(), key=lambda v: (str(type(v)), v))
+    if len(cats) < 2:
+        raise SurveyAnalysisError(f"anova: factor {name!r} has fewer than 2 levels")
+    cols = [(levels == c).astype(float).to_numpy() - (levels == cats[-1]).astype(float).to_numpy()
+            for c in cats[:-1]]
+    return np.column_stack(cols), [f"{name}[{c}]" for c in cats[:-1]]
+
+
+def _rss(X: np.ndarray, y: np.ndarray) -> float:
+    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    resid = y - X @ beta
+    return float(resid @ resid)
+
+
+def anova(data: pd.DataFrame, dv: str, between: str | Sequence[str]) -> AnovaResult:
+    """One-way or factorial between-subjects ANOVA with Type III sums of squares (SPSS GLM).
+
+    Effects are sum-to-zero coded; each effect's SS is the rise in residual SS when its columns are
+    dropped from the full model (interactions included). One-way results also give eta² and
+    omega² = (SS_b - df_b MS_w) / (SS_t + MS_w).
+    """
+    data = _frame(data, "anova")
+    factors = [between] if isinstance(between, str) else list(between)
+    if not 1 <= len(factors) <= 3:
+        raise SurveyAnalysisError("anova: give one to three between-subjects factors")
+    y_all = _numeric(data, dv, "anova")
+    for f in factors:
+        if f not in data.columns:
+            raise SurveyAnalysisError(f"anova: no factor column {f!r}")
+    if len(factors) == 1:
+        _groups(data, dv, factors[0], "anova")  # every group needs two members
+    ok = y_all.notna() & data[factors].notna().all(axis=1)
+    frame = data.loc[ok, factors]
+    y = y_all[ok].to_numpy()
+    if np.ptp(y) == 0:
+        raise SurveyAnalysisError(f"anova: outcome {dv!r} is constant")
+    blocks: dict[str, np.ndarray] = {}
+    for f in factors:
+        blocks[f], _ = _sum_coded(frame[f], f)
+    for r in range(2, len(factors) + 1):
+        for combo in itertools.combinations(factors, r):
+            product = blocks[combo[0]]
+            for f in combo[1:]:
+                product = np.einsum("ni,nj->nij", product, blocks[f]).reshape(len(y), -1)
+            blocks[" x ".join(combo)] = product
+    cells = frame.groupby(factors, observed=True).size()
+    if len(factors) > 1 and (cells < 2).any():
+        warnings.warn(f"anova: {int((cells < 2).sum())} cell(s) of the design have a single respondent",
+                      SmallGroupWarning, stacklevel=2)
+    if len(cells) < np.prod([frame[f].nunique() for f in factors]):
+        warnings.warn("anova: some cells of the design are empty; Type III tests of the effects "
+                      "involved are not estimable as in a full design", SmallGroupWarning, stacklevel=2)
+    X_full = np.column_stack([np.ones(len(y)), *blocks.values()])
+    rss_full = _rss(X_full, y)
+    df_error = len(y) - np.linalg.matrix_rank(X_full)
+    if df_error < 1:
+        raise SurveyAnalysisError("anova: no error degrees of freedom (a group with one member per cell?)")
+    ms_error = rss_full / df_error
+    rows = {}
+    for name, block in blocks.items():
+        others = [b for n, b in blocks.items() if n != name]
+        X_red = np.column_stack([np.ones(len(y)), *others]) if others else np.ones((len(y), 1))
+        ss = _rss(X_red, y) - rss_full
+        df = block.shape[1]
+        F = (ss / df) / ms_error
+        rows[name] = {"SS": ss, "df": df, "MS": ss / df, "F": F, "p": float(stats.f.sf(F, df, df_error)),
+                      "partial_eta2": ss / (ss + rss_full)}
+    ss_total = float(((y - y.mean()) ** 2).sum())
+    rows["Error"] = {"SS": rss_full, "df": df_error, "MS": ms_error, "F": np.nan, "p": np.nan, "partial_eta2": np.nan}
+    rows["Corrected total"] = {"SS": ss_total, "df": len(y) - 1, "MS": np.nan, "F": np.nan, "p": np.nan,
+                               "partial_eta2": np.nan}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "source"
+    first = table.iloc[0]
+    eta2 = first["SS"] / ss_total
+    omega2 = (first["SS"] - first["df"] * ms_error) / (ss_total + ms_error)
+    groups = data.loc[ok].assign(_y=y).groupby(factors, observed=True)["_y"].agg(n="size", mean="mean", sd="std")
+    return AnovaResult(table, float(first["F"]), float(first["p"]), (float(first["df"]), float(df_error)),
+                       float(eta2), float(omega2), groups)
+
+
+@dataclass
+class WelchResult:
+    """Robust tests of equal means: Welch's F and the Brown-Forsythe F* (SPSS ONEWAY /STATISTICS)."""
+
+    table: pd.DataFrame
+    F: float
+    df: tuple[float, float]
+    p: float
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def summary(self) -> str:
+        return self.table.round(4).to_string()
+
+
+def welch_anova(data: pd.DataFrame, dv: str, between: str) -> WelchResult:
+    """Welch (1951) F and Brown & Forsythe (1974) F* with their approximate df and p."""
+    groups = _groups(_frame(data, "welch_anova"), dv, between, "welch_anova")
+    n = np.array([v.size for v in groups.values()], float)
+    m = np.array([v.mean() for v in groups.values()])
+    v = np.array([g.var(ddof=1) for g in groups.values()])
+    k = n.size
+    if np.any(v == 0):
+        raise SurveyAnalysisError(f"welch_anova: a group of {between!r} has zero variance; Welch's F is undefined")
+    w = n / v
+    mw = (w * m).sum() / w.sum()
+    a = ((w * (m - mw) ** 2).sum()) / (k - 1)
+    lam = ((1 - w / w.sum()) ** 2 / (n - 1)).sum()
+    F_w = a / (1 + 2 * (k - 2) / (k**2 - 1) * lam)
+    df2_w = (k**2 - 1) / (3 * lam)
+    grand = (n * m).sum() / n.sum()
+    denom = ((1 - n / n.sum()) * v).sum()
+    F_bf = (n * (m - grand) ** 2).sum() / denom
+    c = (1 - n / n.sum()) * v / denom
+    df2_bf = 1 / ((c**2) / (n - 1)).sum()
+    rows = [{"test": "Welch", "F": F_w, "df1": k - 1, "df2": df2_w, "p": stats.f.sf(F_w, k - 1, df2_w)},
+            {"test": "Brown-Forsythe", "F": F_bf, "df1": k - 1, "df2": df2_bf, "p": stats.f.sf(F_bf, k - 1, df2_bf)}]
+    table = pd.DataFrame(rows).set_index("test")
+    return WelchResult(table, float(F_w), (float(k - 1), float(df2_w)), float(table.loc["Welch", "p"]))
+
+
+def posthoc(data: pd.DataFrame, dv: str, between: str,
+            method: Literal["tukey", "games-howell", "bonferroni", "lsd"] = "tukey",
+            confidence: float = 0.95) -> pd.DataFrame:
+    """Pairwise comparisons: group_a, group_b, mean_diff (a - b), se, p, ci_low, ci_high, stars.
+
+    Tukey HSD and LSD / Bonferroni use the pooled error variance (SPSS); Games-Howell uses
+    each pair's own variances with Welch df and the studentized range.
+    """
+    method = method.lower()  # type: ignore[assignment]
+    if method not in ("tukey", "games-howell", "bonferroni", "lsd"):
+        raise SurveyAnalysisError(f"posthoc: method must be tukey, games-howell, bonferroni or lsd (got {method!r})")
+    groups = _groups(_frame(data, "posthoc"), dv, between, "posthoc")
+    k = len(groups)
+    n_total = sum(v.size for v in groups.values())
+    mse = sum(((v - v.mean()) ** 2).sum() for v in groups.values()) / (n_total - k)
+    df_error = n_total - k
+    n_pairs = k * (k - 1) // 2
+    rows = []
+    for (a, x), (b, y) in itertools.combinations(groups.items(), 2):
+        diff = x.mean() - y.mean()
+        if method == "games-howell":
+            va, vb = x.var(ddof=1) / x.size, y.var(ddof=1) / y.size
+            se = np.sqrt(va + vb)
+            df = (va + vb) ** 2 / (va**2 / (x.size - 1) + vb**2 / (y.size - 1))
+            q = abs(diff) / (se / np.sqrt(2))
+            p = float(stats.studentized_range.sf(q, k, df))
+            half = stats.studentized_range.ppf(confidence, k, df) * se / np.sqrt(2)
+        else:
+            se = np.sqrt(mse * (1 / x.size + 1 / y.size))
+            if method == "tukey":
+                q = abs(diff) / (se / np.sqrt(2))
+                p = float(stats.studentized_range.sf(q, k, df_error))
+                half = stats.studentized_range.ppf(confidence, k, df_error) * se / np.sqrt(2)
+            else:
+                t = diff / se
+                p = float(2 * stats.t.sf(abs(t), df_error))
+                level = 1 - (1 - confidence) / (n_pairs if method == "bonferroni" else 1)
+                if method == "bonferroni":
+                    p = min(1.0, p * n_pairs)
+                half = stats.t.ppf(1 - (1 - level) / 2, df_error) * se
+        rows.append({"group_a": a, "group_b": b, "mean_diff": diff, "se": se, "p": p,
+                     "ci_low": diff - half, "ci_high": diff + half, "stars": _stars(p)})
+    table = pd.DataFrame(rows)
+    table.attrs["method"] = method
+    return table
+
+
+# ---- non-parametric -----------------------------------------------------------------------------
+
+@dataclass
+class RankTestResult:
+    """Mann-Whitney U or Kruskal-Wallis H with effect size and (Kruskal) Dunn's post hoc."""
+
+    test: str
+    statistic: float
+    p: float
+    df: float
+    z: float
+    effect_size: float
+    effect_name: str
+    groups: pd.DataFrame
+    posthoc: pd.DataFrame | None = None
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{"test": self.test, "statistic": self.statistic, "df": self.df, "z": self.z,
+                              "p": self.p, self.effect_name: self.effect_size}])
+
+    def summary(self) -> str:
+        return (f"{self.test}: {self.statistic:.3f}, p = {self.p:.4g}, {self.effect_name} = {self.effect_size:.3f}\n"
+                f"{self.groups.round(3).to_string()}")
+
+
+def _rank_groups(groups: dict[object, np.ndarray]) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    values = np.concatenate(list(groups.values()))
+    labels = np.concatenate([[i] * v.size for i, v in enumerate(groups.values())])
+    ranks = stats.rankdata(values)
+    table = pd.DataFrame({"n": [v.size for v in groups.values()],
+                          "mean_rank": [ranks[labels == i].mean() for i in range(len(groups))],
+                          "median": [np.median(v) for v in groups.values()]},
+                         index=pd.Index(list(groups), name="group"))
+    return table, ranks, labels
+
+
+def mann_whitney(data: pd.DataFrame, dv: str, group: str) -> RankTestResult:
+    """Mann-Whitney U with SPSS's tie-corrected normal Z (no continuity correction) and r = |Z|/sqrt(N)."""
+    groups = _groups(_frame(data, "mann_whitney"), dv, group, "mann_whitney", min_size=1)
+    if len(groups) != 2:
+        raise SurveyAnalysisError(f"mann_whitney: {group!r} has {len(groups)} groups; need 2 (use kruskal)")
+    table, ranks, labels = _rank_groups(groups)
+    n1, n2 = table["n"].to_numpy()
+    r1 = ranks[labels == 0].sum()
+    u1 = r1 - n1 * (n1 + 1) / 2
+    u = min(u1, n1 * n2 - u1)
+    n = n1 + n2
+    _, counts = np.unique(np.concatenate(list(groups.values())), return_counts=True)
+    tie = (counts**3 - counts).sum()
+    sigma = np.sqrt(n1 * n2 / 12 * ((n + 1) - tie / (n * (n - 1))))
+    z = (u - n1 * n2 / 2) / sigma
+    p = float(2 * stats.norm.sf(abs(z)))
+    return RankTestResult("Mann-Whitney U", float(u), p, float("nan"), float(z), float(abs(z) / np.sqrt(n)), "r", table)
+
+
+def kruskal(data: pd.DataFrame, dv: str, between: str, *, adjust: Literal["bonferroni", "holm"] = "bonferroni"
+            ) -> RankTestResult:
+    """Kruskal-Wallis H (tie-corrected), epsilon² = H / (N - 1), and Dunn's (1964) pairwise z-tests."""
+    groups = _groups(_frame(data, "kruskal"), dv, between, "kruskal", min_size=1)
+    table, ranks, labels = _rank_groups(groups)
+    h, p = stats.kruskal(*groups.values())
+    n = ranks.size
+    _, counts = np.unique(np.concatenate(list(groups.values())), return_counts=True)
+    tie = (counts**3 - counts).sum()
+    rows = []
+    names = list(groups)
+    for i, j in itertools.combinations(range(len(names)), 2):
+        ni, nj = table["n"].iloc[i], table["n"].iloc[j]
+        se = np.sqrt((n * (n + 1) / 12 - tie / (12 * (n - 1))) * (1 / ni + 1 / nj))
+        z = (table["mean_rank"].iloc[i] - table["mean_rank"].iloc[j]) / se
+        rows.append({"group_a": names[i], "group_b": names[j], "z": z, "p_unadjusted": 2 * stats.norm.sf(abs(z))})
+    dunn = pd.DataFrame(rows)
+    if len(dunn):
+        from statsmodels.stats.multitest import multipletests
+
+        dunn["p"] = multipletests(dunn["p_unadjusted"], method=adjust)[1]
+        dunn["stars"] = dunn["p"].map(_stars)
+    return RankTestResult("Kruskal-Wallis H", float(h), float(p), float(len(groups) - 1), float("nan"),
+                          float(h / (n - 1)), "epsilon2", table, dunn)
+
+
+# ---- chi-square ---------------------------------------------------------------------------------
+
+@dataclass
+class ChiSquareResult:
+    """Pearson chi-square test of a cross-tabulation.
+
+    Attributes: chi2, df, p, cramers_v, observed, expected, share_expected_below_5; for 2x2
+    tables also chi2_corrected / p_corrected (Yates) and fisher_p (two-sided exact).
+    """
+
+    chi2: float
+    df: int
+    p: float
+    cramers_v: float
+    observed: pd.DataFrame
+    expected: pd.DataFrame
+    share_expected_below_5: float
+    chi2_corrected: float = float("nan")
+    p_corrected: float = float("nan")
+    fisher_p: float = float("nan")
+    likelihood_ratio: float = float("nan")
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame([{"chi2": self.chi2, "df": self.df, "p": self.p, "cramers_v": self.cramers_v,
+                              "chi2_corrected": self.chi2_corrected, "p_corrected": self.p_corrected,
+                              "fisher_p": self.fisher_p}])
+
+    def summary(self) -> str:
+        return (f"χ²({self.df}) = {self.chi2:.3f}, p = {self.p:.4g}, Cramér's V = {self.cramers_v:.3f}"
+                + (f"; Fisher's exact p = {self.fisher_p:.4g}" if np.isfinite(self.fisher_p) else "")
+                + f"\n{self.observed.to_string()}")
+
+
+def chi2_test(data: pd.DataFrame | None = None, row: str | None = None, col: str | None = None, *,
+              table: pd.DataFrame | np.ndarray | None = None) -> ChiSquareResult:
+    """Pearson chi-square of `row` x `col` in `data` (or of a given contingency `table`)."""
+    if table is None:
+        data = _frame(data, "chi2_test")
+        for name in (row, col):
+            if name not in data.columns:
+                raise SurveyAnalysisError(f"chi2_test: no column {name!r}")
+        ok = data[row].notna() & data[col].notna()
+        observed = pd.crosstab(data.loc[ok, row], data.loc[ok, col])
+    else:
+        observed = pd.DataFrame(table)
+    if observed.shape[0] < 2 or observed.shape[1] < 2:
+        raise SurveyAnalysisError(f"chi2_test: need at least 2 x 2 categories (got {observed.shape[0]} x {observed.shape[1]})")
+    counts = observed.to_numpy(float)
+    chi2, p, df, expected = stats.chi2_contingency(counts, correction=False)
+    lr = stats.chi2_contingency(counts, correction=False, lambda_="log-likelihood")[0]
+    share = float((expected < 5).mean())
+    if share > 0.2:
+        warnings.warn(f"chi2_test: {share:.0%} of expected counts are below 5 (more than 20%); the chi-square "
+                      "approximation is doubtful" + (" — see fisher_p" if counts.shape == (2, 2) else ""),
+                      ExpectedCountWarning, stacklevel=2)
+    v = float(np.sqrt(chi2 / (counts.sum() * (min(counts.shape) - 1))))
+    result = ChiSquareResult(float(chi2), int(df), float(p), v, observed,
+                             pd.DataFrame(expected, index=observed.index, columns=observed.columns), share,
+                             likelihood_ratio=float(lr))
+    if counts.shape == (2, 2):
+        cc, pc, _, _ = stats.chi2_contingency(counts, correction=True)
+        result.chi2_corrected, result.p_corrected = float(cc), float(pc)
+        result.fisher_p = float(stats.fisher_exact(counts).pvalue)
+    return result
+
+
+# ---- difference analysis ------------------------------------------------------------------------
+
+@dataclass
+class DifferenceAnalysis:
+    """An outcome compared across demographic variables (the 差异分析 table of a thesis)."""
+
+    outcome: str
+    table: pd.DataFrame
+    tests: dict[str, object] = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def summary(self) -> str:
+        return f"Differences in {self.outcome}\n{self.table.to_string()}"
+
+
+def difference_analysis(data: pd.DataFrame, outcome: str, groups: Sequence[str], *, codebook=None,
+                        posthoc_method: Literal["tukey", "games-howell", "bonferroni", "lsd"] = "tukey"
+                        ) -> DifferenceAnalysis:
+    """t-test (2 groups; Welch when Levene's p < .05) or one-way ANOVA (3+; Welch's F when Levene's
+    p < .05) of `outcome` for each variable in `groups`, with post hoc summaries like "1>3".
+
+    Returns rows: variable, level (label), n, mean ± sd, test, statistic, p, stars, posthoc.
+    """
+    data = _frame(data, "difference_analysis")
+    book = codebook or getattr(data, "codebook", None)
+    rows, tests = [], {}
+    for variable in groups:
+        groups_ = _groups(data, outcome, variable, "difference_analysis")
+        desc = _describe_groups(groups_)
+        codes = {level: i + 1 for i, level in enumerate(groups_)}
+        if len(groups_) == 2:
+            result = ttest(data, outcome, variable)
+            name, stat, p, post = "t", result.t, result.p, ""
+        else:
+            lev = stats.levene(*groups_.values(), center="mean")
+            if lev.pvalue < 0.05:
+                result = welch_anova(data, outcome, variable)
+                name, stat, p = "Welch F", result.F, result.p
+                method = "games-howell"
+            else:
+                result = anova(data, outcome, variable)
+                name, stat, p = "F", result.F, result.p
+                method = posthoc_method
+            post = ""
+            if p < 0.05:
+                ph = posthoc(data, outcome, variable, method=method)
+                sig = ph[ph["p"] < 0.05]
+                post = ", ".join(f"{codes[r.group_a]}{'>' if r.mean_diff > 0 else '<'}{codes[r.group_b]}"
+                                 for r in sig.itertuples())
+        tests[variable] = result
+        for i, (level, row) in enumerate(desc.iterrows()):
+            label = book.value_label(variable, level) if book is not None else str(level)
+            rows.append({"variable": (book.label(variable) if book is not None else variable) if i == 0 else "",
+                         "level": f"{codes[level]}. {label}" if len(groups_) > 2 else label,
+                         "n": int(row["n"]), "mean_sd": f"{row['mean']:.2f} ± {row['sd']:.2f}",
+                         "test": name if i == 0 else "", "statistic": stat if i == 0 else np.nan,
+                         "p": p if i == 0 else np.nan, "stars": _stars(p) if i == 0 else "",
+                         "posthoc": post if i == 0 else ""})
+    return DifferenceAnalysis(outcome, pd.DataFrame(rows), tests)
+
+
+__all__ = ["AnovaResult", "ChiSquareResult", "DifferenceAnalysis", "ExpectedCountWarning", "RankTestResult",
+           "SmallGroupWarning", "TTestResult", "WelchResult", "anova", "chi2_test", "difference_analysis",
+           "kruskal", "mann_whitney", "posthoc", "ttest", "welch_anova"]
