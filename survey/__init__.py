@@ -60,7 +60,7 @@ _LAZY: dict[str, str] = {
     "mediation": "survey.mediation_moderation",
     "moderation": "survey.mediation_moderation",
     # measurement model
-    "cfa": "survey.cfa",
+    "cfa": "survey.confirmatory",
     # weighting and indices
     "rake": "survey.weighting",
     "poststratify": "survey.weighting",
