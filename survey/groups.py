@@ -326,11 +326,12 @@ def welch_anova(data: pd.DataFrame, dv: str, between: str) -> WelchResult:
 
 def posthoc(data: pd.DataFrame, dv: str, between: str,
             method: Literal["tukey", "games-howell", "bonferroni", "lsd"] = "tukey",
-            confidence: float = 0.95) -> pd.DataFrame:
+            confidence: float = 0.95, ci: bool = True) -> pd.DataFrame:
     """Pairwise comparisons: group_a, group_b, mean_diff (a - b), se, p, ci_low, ci_high, stars.
 
     Tukey HSD and LSD / Bonferroni use the pooled error variance (SPSS); Games-Howell uses
-    each pair's own variances with Welch df and the studentized range.
+    each pair's own variances with Welch df and the studentized range. `ci=False` skips the
+    intervals (the studentized-range quantile is slow to compute; p-values do not need it).
     """
     method = method.lower()  # type: ignore[assignment]
     if method not in ("tukey", "games-howell", "bonferroni", "lsd"):
@@ -341,6 +342,7 @@ def posthoc(data: pd.DataFrame, dv: str, between: str,
     mse = sum(((v - v.mean()) ** 2).sum() for v in groups.values()) / (n_total - k)
     df_error = n_total - k
     n_pairs = k * (k - 1) // 2
+    tukey_q = stats.studentized_range.ppf(confidence, k, df_error) if (ci and method == "tukey") else np.nan
     rows = []
     for (a, x), (b, y) in itertools.combinations(groups.items(), 2):
         diff = x.mean() - y.mean()
@@ -350,13 +352,13 @@ def posthoc(data: pd.DataFrame, dv: str, between: str,
             df = (va + vb) ** 2 / (va**2 / (x.size - 1) + vb**2 / (y.size - 1))
             q = abs(diff) / (se / np.sqrt(2))
             p = float(stats.studentized_range.sf(q, k, df))
-            half = stats.studentized_range.ppf(confidence, k, df) * se / np.sqrt(2)
+            half = stats.studentized_range.ppf(confidence, k, df) * se / np.sqrt(2) if ci else np.nan
         else:
             se = np.sqrt(mse * (1 / x.size + 1 / y.size))
             if method == "tukey":
                 q = abs(diff) / (se / np.sqrt(2))
                 p = float(stats.studentized_range.sf(q, k, df_error))
-                half = stats.studentized_range.ppf(confidence, k, df_error) * se / np.sqrt(2)
+                half = tukey_q * se / np.sqrt(2)
             else:
                 t = diff / se
                 p = float(2 * stats.t.sf(abs(t), df_error))
@@ -565,7 +567,7 @@ def difference_analysis(data: pd.DataFrame, outcome: str, groups: Sequence[str],
                 method = posthoc_method
             post = ""
             if p < 0.05:
-                ph = posthoc(data, outcome, variable, method=method)
+                ph = posthoc(data, outcome, variable, method=method, ci=False)
                 sig = ph[ph["p"] < 0.05]
                 post = ", ".join(f"{codes[r.group_a]}{'>' if r.mean_diff > 0 else '<'}{codes[r.group_b]}"
                                  for r in sig.itertuples())

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 
 from survey.codebook import Codebook, SurveyData
@@ -46,6 +47,11 @@ TEXT = {
     "correlation_table": ("各维度均值、标准差与相关系数", "Means, standard deviations and correlations"),
     "regression": ("回归分析", "Regression analysis"),
     "regression_table": ("回归分析结果", "Regression coefficients"),
+    "cfa": ("验证性因子分析", "Confirmatory factor analysis"),
+    "cfa_fit": ("模型拟合指标", "Model fit"),
+    "cfa_loadings": ("标准化因子载荷、组合信度与平均方差抽取量", "Standardized loadings, CR and AVE"),
+    "fornell": ("区分效度（对角线为AVE平方根）", "Discriminant validity (square root of AVE on the diagonal)"),
+    "differences": ("差异分析", "Difference analysis"),
     "variable": ("变量", "Variable"), "category": ("类别", "Category"), "n": ("人数", "n"),
     "percent": ("百分比(%)", "%"),
 }
@@ -75,6 +81,9 @@ class ReportSpec:
         efa: method ("pca", "paf", "minres", "ml"), rotation, n_factors (default: number of scales).
         correlation: "pearson" or "spearman" (or "" to leave out).
         regression: outcome and predictors (scale names or columns), or empty to leave out.
+        cfa: confirmatory factor analysis of the scales (each scale one factor).
+        differences: outcomes (scales or columns; default: every scale) compared across groups
+            (default: the demographic variables); {"outcomes": [], ...} leaves it out.
     """
 
     title: str = ""
@@ -84,6 +93,8 @@ class ReportSpec:
     efa: dict[str, Any] = field(default_factory=lambda: {"method": "pca", "rotation": "varimax"})
     correlation: str = "pearson"
     regression: dict[str, Any] = field(default_factory=dict)
+    cfa: bool = True
+    differences: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_toml(cls, path: str | Path) -> ReportSpec:
@@ -97,12 +108,13 @@ class ReportSpec:
         table = data.get("report")
         if set(data) != {"report"} or not isinstance(table, dict):
             raise ReportSpecError(f"{path}: a report spec holds one [report] table (found {sorted(data)})")
-        allowed = {"title", "lang", "scales", "demographics", "efa", "correlation", "regression"}
+        allowed = {"title", "lang", "scales", "demographics", "efa", "correlation", "regression", "cfa",
+                   "differences"}
         unknown = set(table) - allowed
         if unknown:
             raise ReportSpecError(f"{path}: report.{sorted(unknown)[0]}: unknown key; allowed: {sorted(allowed)}")
         checks = {"title": str, "lang": str, "scales": list, "demographics": list, "efa": dict,
-                  "correlation": str, "regression": dict}
+                  "correlation": str, "regression": dict, "cfa": bool, "differences": dict}
         for key, kind in checks.items():
             if key in table and not isinstance(table[key], kind):
                 raise ReportSpecError(f"{path}: report.{key}: must be {kind.__name__} (got {table[key]!r})")
@@ -116,6 +128,10 @@ class ReportSpec:
         if set(table.get("regression", {})) - reg_keys:
             bad = sorted(set(table["regression"]) - reg_keys)[0]
             raise ReportSpecError(f"{path}: report.regression.{bad}: unknown key; allowed: {sorted(reg_keys)}")
+        diff_keys = {"outcomes", "groups"}
+        if set(table.get("differences", {})) - diff_keys:
+            bad = sorted(set(table["differences"]) - diff_keys)[0]
+            raise ReportSpecError(f"{path}: report.differences.{bad}: unknown key; allowed: {sorted(diff_keys)}")
         spec = cls(**{k: v for k, v in table.items() if k != "efa"})
         spec.efa = {"method": "pca", "rotation": "varimax", **table.get("efa", {})}
         return spec
@@ -290,9 +306,76 @@ def build(data: SurveyData, spec: ReportSpec, figures: Path) -> tuple[list[Block
     fig.savefig(scree, dpi=150)
     blocks.append(Block("figure", path=scree, title=_t("scree", lang)))
 
+    # 3b. confirmatory factor analysis: each scale one factor
+    cfa_scales = {n: sc for n, sc in scales.items() if len(sc.items) >= 3}
+    if spec.cfa and cfa_scales:
+        model = "\n".join(f"{n} =~ " + " + ".join(sc.items) for n, sc in cfa_scales.items())
+        keyed = frame.copy()
+        for sc in cfa_scales.values():  # reverse-keyed items scored first, so loadings share a sign
+            for item in sc.reverse:
+                keyed[item] = sc.low + sc.high - pd.to_numeric(keyed[item], errors="coerce")
+        fit = survey.cfa(model, keyed)
+        results["cfa"] = fit
+        f = fit.fit
+        blocks.append(Block("heading", _t("cfa", lang)))
+        blocks.append(Block("paragraph", (
+            f"验证性因子分析结果：χ²/df = {f['chi2'] / f['df']:.3f}，CFI = {f['cfi']:.3f}，TLI = {f['tli']:.3f}，"
+            f"RMSEA = {f['rmsea']:.3f}（90% CI [{f['rmsea_ci_lower']:.3f}, {f['rmsea_ci_upper']:.3f}]），"
+            f"SRMR = {f['srmr']:.3f}。" if zh else
+            f"CFA: χ²/df = {f['chi2'] / f['df']:.3f}, CFI = {f['cfi']:.3f}, TLI = {f['tli']:.3f}, RMSEA = "
+            f"{f['rmsea']:.3f} (90% CI [{f['rmsea_ci_lower']:.3f}, {f['rmsea_ci_upper']:.3f}]), SRMR = {f['srmr']:.3f}.")))
+        from survey.tables import format_number as fmt
+
+        def nz(value: float) -> str:
+            return fmt(value, 3, leading_zero=False)
+
+        fit_rows = [("χ²", f"{f['chi2']:.3f}", ""), ("df", f"{f['df']:.0f}", ""),
+                    ("χ²/df", f"{f['chi2'] / f['df']:.3f}", "< 3"), ("CFI", nz(f["cfi"]), "> .90"),
+                    ("TLI", nz(f["tli"]), "> .90"), ("RMSEA", nz(f["rmsea"]), "< .08"),
+                    ("RMSEA 90% CI", f"[{nz(f['rmsea_ci_lower'])}, {nz(f['rmsea_ci_upper'])}]", ""),
+                    ("SRMR", nz(f["srmr"]), "< .08"), ("GFI", nz(f["gfi"]), "> .90"), ("AGFI", nz(f["agfi"]), "> .80"),
+                    ("NFI", nz(f["nfi"]), "> .90"), ("IFI", nz(f["ifi"]), "> .90"),
+                    ("AIC", f"{f['aic']:.3f}", ""), ("BIC", f"{f['bic']:.3f}", "")]
+        fit_table = pd.DataFrame([(v, c) for _, v, c in fit_rows], columns=["值" if zh else "Value", "criterion"],
+                                 index=pd.Index([k for k, _, _ in fit_rows], name="fit"))
+        blocks.append(Block("table", obj=fit_table, title=_t("cfa_fit", lang),
+                            note=("参考标准：Hu & Bentler (1999)；GFI/AGFI参照Jöreskog & Sörbom。" if zh else
+                                  "Criteria: Hu & Bentler (1999); GFI/AGFI after Jöreskog & Sörbom.")))
+        rel = fit.reliability()
+        rows = []
+        for factor in fit.loadings.columns:
+            for i, (item, value) in enumerate(fit.loadings[factor].dropna().items()):
+                rows.append({"scale": (cfa_scales[factor].label or factor) if i == 0 else "", "item": item,
+                             "loading": value, "CR": rel.loc[factor, "CR"] if i == 0 else np.nan,
+                             "AVE": rel.loc[factor, "AVE"] if i == 0 else np.nan})
+        blocks.append(Block("table", obj=pd.DataFrame(rows), title=_t("cfa_loadings", lang),
+                            bounded=("loading", "CR", "AVE")))
+        fl = fit.fornell_larcker().rename(index=lambda n: cfa_scales[n].label or n,
+                                          columns=lambda n: cfa_scales[n].label or n)
+        blocks.append(Block("table", obj=fl, title=_t("fornell", lang), bounded=tuple(fl.columns)))
+
     # 4. relations of the scale scores
     scores = survey.score_scales(frame, scales)
     results["scores"] = scores
+    outcomes = spec.differences.get("outcomes", list(scales))
+    groups = spec.differences.get("groups", demographics)
+    if outcomes and groups:
+        table = pd.concat([frame.drop(columns=[c for c in scores.columns if c in frame.columns]), scores], axis=1)
+        blocks.append(Block("heading", _t("differences", lang)))
+        results["differences"] = {}
+        for outcome in outcomes:
+            if outcome not in table.columns:
+                raise ReportSpecError(f"report.differences: {outcome!r} is neither a scale nor a column")
+            result = survey.difference_analysis(table, outcome, groups, codebook=book)
+            results["differences"][outcome] = result
+            label = scales[outcome].label if outcome in scales else book.label(outcome)
+            shown = result.table.drop(columns=["stars"]).rename(columns={"mean_sd": "M ± SD"})
+            blocks.append(Block("table", obj=shown, title=(f"{label}在人口统计变量上的差异" if zh else
+                                                           f"Differences in {label} by respondent group"),
+                                note=("t：独立样本t检验；F：单因素方差分析；Welch F：方差不齐时的Welch检验；"
+                                      "事后比较（LSD/Tukey或Games-Howell）中数字为类别编号。" if zh else
+                                      "t: independent-samples t-test; F: one-way ANOVA; Welch F when variances "
+                                      "differ; post hoc (Tukey or Games-Howell) by category number.")))
     labelled = scores.rename(columns={n: scales[n].label or n for n in scores.columns})
     if spec.correlation and len(scales) >= 2:
         corr = survey.correlate(labelled, list(labelled.columns), method=spec.correlation)

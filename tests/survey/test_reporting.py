@@ -49,6 +49,12 @@ def test_the_numbers_in_the_report_are_the_analyses(written, example):
     assert "图1  碎石图" in text and 'src="figures/scree.png"' in text
     assert "回归分析" in text and f"R² = {result.results['regression'].r2:.3f}" in text
     assert "样本基本情况" in text and "60岁及以上" in text
+    fit = result.results["cfa"].fit
+    assert f"CFI = {fit['cfi']:.3f}" in text and f"SRMR = {fit['srmr']:.3f}" in text
+    # reverse-keyed DS4 is scored before the CFA, so every standardized loading is positive
+    assert (result.results["cfa"].loadings.stack().dropna() > 0).all()
+    online = result.results["differences"]["online"].table
+    assert "1>4" in " ".join(online["posthoc"])  # the generator's 60+ shift, found by the post hoc test
 
 
 def test_the_word_file_has_headings_tables_and_the_picture(written):
@@ -57,7 +63,7 @@ def test_the_word_file_has_headings_tables_and_the_picture(written):
     out, result = written
     document = Document(out / "report.docx")
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
-    assert {"样本描述", "信度分析", "效度分析", "相关分析", "回归分析"} <= set(headings)
+    assert {"样本描述", "信度分析", "效度分析", "验证性因子分析", "差异分析", "相关分析", "回归分析"} <= set(headings)
     n_tables = sum(1 for b in result.blocks if b.kind == "table")
     assert len(document.tables) == n_tables
     assert len(document.inline_shapes) == 1
@@ -106,6 +112,9 @@ def test_report_spec_toml_is_strict(tmp_path):
         ReportSpec.from_toml(bad)
     bad.write_text('[report]\n[report.efa]\nfactors = 3\n', encoding="utf-8")
     with pytest.raises(ReportSpecError, match=r"report\.efa\.factors: unknown key"):
+        ReportSpec.from_toml(bad)
+    bad.write_text('[report]\n[report.differences]\noutcome = "online"\n', encoding="utf-8")
+    with pytest.raises(ReportSpecError, match=r"report\.differences\.outcome: unknown key"):
         ReportSpec.from_toml(bad)
     bad.write_text('[report]\nlang = "fr"\n', encoding="utf-8")
     with pytest.raises(ReportSpecError, match="'zh' or 'en'"):
