@@ -36,7 +36,7 @@ app.command("sweep")(sweep)
 
 # wide enough for KPI tables when output goes to a file or pipe (rich assumes 80 columns there)
 console = Console(width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # error lines are never wrapped
 
 KPI_LABELS = {key: f"{zh} {en}" for key, (zh, en) in KPI_TEXT.items()}
 # case-study demos: single countermeasures and stacked packages (overlay names)

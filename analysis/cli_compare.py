@@ -24,7 +24,7 @@ from simulation.kpis import KPI_LABELS
 from simulation.scenario import ScenarioError, resolve_path
 
 console = Console(width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # error lines are never wrapped
 
 OUTPUT_FILES = ("results.sqlite", "effects.csv", "ranking.csv", "equity.csv", "cost_effectiveness.csv")
 

@@ -20,7 +20,7 @@ from rich.table import Table
 app = typer.Typer(help="Analyse questionnaire data (describe, clean, reliability, efa, report).",
                   no_args_is_help=True)
 console = Console(width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # error lines are never wrapped
 
 DATA_HELP = "data file (.sav .zsav .por .dta .sas7bdat .xpt .csv .xlsx .xls, 问卷星 exports) or 'example'"
 

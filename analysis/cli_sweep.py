@@ -16,7 +16,7 @@ from rich.table import Table
 from analysis.sensitivity import SensitivityResult, StudyError, run_study
 
 console = Console(width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True)
+err_console = Console(stderr=True, soft_wrap=True)  # error lines are never wrapped
 
 
 def _ranking_table(result: SensitivityResult, title: str) -> Table:
