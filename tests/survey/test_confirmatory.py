@@ -121,3 +121,11 @@ def test_an_improper_solution_is_flagged():
     with pytest.warns(HeywoodWarning, match="a"):
         result = survey.cfa("F =~ a + b + c", data)
     assert result.estimates.set_index(["lhs", "op", "rhs"]).loc[("a", "~~", "a"), "est"] < 0
+
+
+def test_an_unconverged_fit_is_named(hs):
+    from survey.confirmatory import CFAConvergenceWarning
+
+    with pytest.warns(CFAConvergenceWarning):
+        result = survey.cfa(HS_MODEL, hs, max_iter=3)
+    assert not result.converged

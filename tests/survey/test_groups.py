@@ -82,13 +82,17 @@ def test_tukey_hsd_matches_r_tukeyhsd():
 def test_games_howell_and_bonferroni_agree_with_pingouin_and_r_pairwise_t_test():
     """Games-Howell: pingouin.pairwise_gameshowell (validated by its authors against R
     userfriendlyscience). Bonferroni with pooled SD: R pairwise.t.test(weight, group,
-    p.adjust = "bonferroni") gives trt1-ctrl 0.583, trt2-ctrl 0.263, trt2-trt1 0.013."""
+    p.adjust = "bonferroni") gives trt1-ctrl 0.583, trt2-ctrl 0.263, trt2-trt1 0.013 (three
+    times the unadjusted p-values)."""
     pingouin = pytest.importorskip("pingouin")
     ours = survey.posthoc(PLANTS, "weight", "group", method="games-howell")
     theirs = pingouin.pairwise_gameshowell(PLANTS, dv="weight", between="group")
     assert ours["p"].to_numpy() == pytest.approx(theirs["pval"].to_numpy(), abs=1e-6)
     bonf = survey.posthoc(PLANTS, "weight", "group", method="bonferroni")
     assert bonf["p"].round(3).tolist() == [0.583, 0.263, 0.013]
+    # LSD: R pairwise.t.test(weight, group, p.adjust = "none"): 0.194, 0.088, 0.004
+    lsd = survey.posthoc(PLANTS, "weight", "group", method="lsd")
+    assert lsd["p"].round(3).tolist() == [0.194, 0.088, 0.004]
 
 
 def test_type_iii_two_way_anova_is_the_drop_in_fit_of_sum_coded_effects():
