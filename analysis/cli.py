@@ -162,10 +162,13 @@ def demo(
             console.print("[bold]Verdict[/bold]")
             for line in cmp.verdict(result.effects, result.ranking):
                 console.print("• " + line)
+            changes: dict[str, list[str]] = {}
             for row in result.equity.itertuples():
                 if row.verdict != "no clear change":
-                    console.print(f"• equity: {row.arm} {row.verdict} the {KPI_TEXT[row.kpi][1].lower()} "
-                                  f"({row.diff:+.3f}).")
+                    changes.setdefault(row.arm, []).append(
+                        f"{row.verdict} the {KPI_TEXT[row.kpi][1].lower()} ({row.diff:+.3f})")
+            for arm, items in changes.items():
+                console.print(f"• equity, {arm}: " + "; ".join(items) + ".")
             if out is not None:
                 for path in [result.store, *write_outputs(result, folder)]:
                     console.print(f"wrote {path}")
