@@ -59,6 +59,9 @@ class ServiceModel(mesa.Model):
         self._route = self.catalogue.route_table()
         self._route_len = self.catalogue.n_departments.astype(np.int64)
         self._lag = np.ceil(self.catalogue.processing_days / self._route_len).astype(np.int64)
+        # 即办件: a single-department matter with no processing time is issued at the window,
+        # so the citizen does not come back to collect it
+        self._issued_at_window = (self.catalogue.processing_days == 0) & (self._route_len == 1)
         self.population: Population = build_population(scenario, self.streams["population"])
         self.cases = CaseBook(capacity=self._expected_cases_per_day() * 30)
         self._build_departments()
@@ -293,7 +296,7 @@ class ServiceModel(mesa.Model):
             cases.resubmissions[ids[fixed]] += 1
             cases.missing_hidden[ids[fixed]] = 0
             delay[fixed] = self._fix_days(int(fixed.sum()))
-        cases.needs_collection[ids] = not self.spec.policy.result_by_post
+        cases.needs_collection[ids] = ~self._issued_at_window[cases.matter[ids]] & (not self.spec.policy.result_by_post)
         self._schedule_visit(ids, self.day + delay, SUBMIT)
 
     # ---- 2. the front office --------------------------------------------------------------

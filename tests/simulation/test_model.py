@@ -145,3 +145,19 @@ def test_a_finished_model_is_freed_so_replications_do_not_accumulate_memory(smal
     del model
     gc.collect()
     assert ref() is None
+
+
+def test_on_the_spot_matters_are_issued_at_the_window(small):
+    """即办件 (no processing time, one department): a complete application at the hall is one
+    visit; a matter with back-office processing needs a second trip to collect the result."""
+    model = ServiceModel(small, seed=2)
+    model.run(40)
+    frame = model.cases.completed_frame(model.catalogue)
+    clean_hall = frame[(frame["channel"] == "hall") & (frame["resubmissions"] == 0)]
+    instant = {m for m, days, route in zip(model.catalogue.ids, model.catalogue.processing_days,
+                                           model.catalogue.route, strict=True) if days == 0 and len(route) == 1}
+    assert instant
+    on_spot = clean_hall[clean_hall["matter"].isin(instant)]
+    later = clean_hall[~clean_hall["matter"].isin(instant)]
+    assert len(on_spot) > 20 and (on_spot["visits"] == 1).all()
+    assert (later["visits"] >= 2).all()
