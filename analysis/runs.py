@@ -39,7 +39,8 @@ def run_scenario(
     seed: int = 0,
     on_day: Callable[[int], None] | None = None,
 ) -> RunResult:
-    """Run one scenario for `days` working days (default: the scenario's own) with `seed`."""
+    """Run one scenario for `days` measured working days (default: the scenario's own), after its
+    warm-up, with `seed`; `on_day` is called after every simulated day (warm-up included)."""
     if not isinstance(scenario, Scenario):
         scenario = load_scenario(scenario, overlays)
     elif overlays:
@@ -48,7 +49,7 @@ def run_scenario(
     if n_days < 1:
         raise ValueError(f"days must be at least 1 (got {n_days})")
     model = ServiceModel(scenario, seed=seed)
-    for day in range(n_days):
+    for day in range(scenario.scenario.warmup_days + n_days):
         model.step()
         if on_day is not None:
             on_day(day)

@@ -109,79 +109,50 @@ class Citizen(_Agent):
 class WindowStaff(_Agent):
     """A clerk at a window (窗口工作人员), department-specific or comprehensive (一窗受理).
 
-    Competence sets service speed and how reliably missing materials are caught; attitude
-    enters citizens' satisfaction; IT skill helps with platform-integrated matters. Competence
-    grows with experience and training; attitude responds to ratings only when the evaluation
-    feedback loop (好差评 with rectification and supervision) is switched on, and otherwise
-    drifts toward indifference.
+    A view onto one row of the hall's `StaffRoster`, where the state lives as arrays updated in
+    bulk. Competence sets service speed and how reliably missing materials are caught; attitude
+    enters citizens' satisfaction; IT skill helps at comprehensive windows, which route cases on
+    the unified platform. Competence grows with experience and training; attitude drifts toward
+    indifference and responds to ratings only when the evaluation feedback loop (好差评 with
+    rectification and supervision) is on.
     """
 
-    def __init__(
-        self,
-        model: ServiceModel,
-        *,
-        competence: float,
-        attitude: float,
-        it_skill: float,
-        comprehensive: bool,
-        department: int | None,
-        station: int | None = None,
-    ) -> None:
+    def __init__(self, model: ServiceModel, roster, index: int) -> None:
         super().__init__(model)
-        self.competence = competence
-        self.attitude = attitude
-        self.it_skill = it_skill
-        self.comprehensive = comprehensive
-        self.department = department
-        self.station = station
-        self.cases_served_today = 0
-        self.cases_served = 0
-        self.good_reviews_today = 0
-        self.bad_reviews_today = 0
+        self._roster = roster
+        self.index = int(index)
+
+    competence = property(lambda self: float(self._roster.competence[self.index]),
+                          lambda self, v: self._roster.competence.__setitem__(self.index, v),
+                          doc="Competence, 0..1.")
+    attitude = property(lambda self: float(self._roster.attitude[self.index]),
+                        lambda self, v: self._roster.attitude.__setitem__(self.index, v),
+                        doc="Service attitude, 0..1.")
+    it_skill = property(lambda self: float(self._roster.it_skill[self.index]),
+                        lambda self, v: self._roster.it_skill.__setitem__(self.index, v),
+                        doc="IT skill, 0..1.")
 
     @property
-    def speed_multiplier(self) -> float:
-        """Service-time multiplier: 1 at competence 0.5, 2 at 0, 0.67 at 1.
+    def comprehensive(self) -> bool:
+        """Works a comprehensive window (any matter) or a station."""
+        return bool(self._roster.comprehensive[self.index])
 
-        A comprehensive window also works the unified platform to route each case, so its
-        clerk's IT skill counts too: x(1.15 - 0.3 IT skill), neutral at IT skill 0.5.
-        """
-        multiplier = 1.0 / (0.5 + self.competence)
-        if self.comprehensive:
-            multiplier *= 1.15 - 0.3 * self.it_skill
-        return multiplier
+    @property
+    def department(self) -> int | None:
+        """Index of the department whose window this is (None at comprehensive windows)."""
+        d = int(self._roster.department[self.index])
+        return None if d < 0 else d
 
-    def detection_probability(self, base: float) -> float:
-        """Probability of catching a missing or faulty material."""
-        return min(1.0, base * (0.7 + 0.6 * self.competence))
+    @property
+    def station(self) -> int | None:
+        """Township of the station this clerk works at (None in the hall)."""
+        t = int(self._roster.station[self.index])
+        return None if t < 0 else t
 
-    def step(self) -> None:
-        """End of a working day: learn, then respond to the day's ratings."""
-        self.learn()
-        self.respond_to_feedback()
-        self.cases_served += self.cases_served_today
-        self.cases_served_today = 0
-        self.good_reviews_today = 0
-        self.bad_reviews_today = 0
-
-    def learn(self) -> None:
-        """Learning by doing and by training, with diminishing returns."""
-        staff = self.model.spec.staff
-        training = self.model.spec.policy.staff_training
-        gain = staff.learning_per_100_cases * self.cases_served_today / 100.0 + 0.004 * training
-        self.competence += gain * (1.0 - self.competence)
-        self.it_skill += 0.004 * training * (1.0 - self.it_skill)
-
-    def respond_to_feedback(self) -> None:
-        """Rectification after bad reviews when feedback is on; drift when ratings are ignored."""
-        drift = self.model.spec.staff.attitude_drift_per_day
-        if self.model.spec.policy.evaluation_feedback:
-            self.attitude += 0.03 * self.bad_reviews_today * (1.0 - self.attitude)
-            self.attitude += 0.002 * self.good_reviews_today * (1.0 - self.attitude)
-            self.attitude += drift * (1.0 - self.attitude)
-        else:
-            self.attitude += drift * (0.4 - self.attitude)
-        self.attitude = float(np.clip(self.attitude, 0.0, 1.0))
+    @property
+    def cases_served(self) -> int:
+        """Cases served on finished days."""
+        return int(self._roster.served_total[self.index])
 
 
 class Department(_Agent):

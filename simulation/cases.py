@@ -25,7 +25,9 @@ _FIELDS: dict[str, type] = {
     "online_attempt": np.bool_,
     "online_failed": np.bool_,
     "visits": np.int16,
+    "unserved_visits": np.int16,  # visits that ended without service (balked, turned away)
     "wait_minutes": np.float32,
+    "expected_wait": np.float32,  # wait per visit the citizen expected at the chosen channel
     "travel_minutes": np.float32,
     "resubmissions": np.int16,  # times materials had to be submitted again
     "missing_known": np.int16,  # missing materials the citizen knows of

@@ -65,8 +65,9 @@ class Catalogue:
 def build_catalogue(scenario: Scenario) -> Catalogue:
     """Resolve the scenario's matters and apply the end-to-end online lever.
 
-    `policy.end_to_end_online_share` upgrades that share of matters (by demand, the
-    most-demanded online-capable matters first — reform offices start with high-frequency
+    `policy.end_to_end_online_share` upgrades that share of all cases (by yearly volume —
+    individual and enterprise matters weighted by how many cases each audience brings — the
+    most-demanded online-capable matters first, as reform offices start with high-frequency
     matters) to online depth 3; matters with depth 0 stay offline by law.
     """
     departments = tuple(scenario.departments)
@@ -76,7 +77,12 @@ def build_catalogue(scenario: Scenario) -> Catalogue:
     depth = np.array([s.online_depth for s in specs], dtype=np.int8)
     share = np.array([s.demand_share for s in specs])
     enterprise = np.array([s.audience == "enterprise" for s in specs])
-    depth = _upgrade_end_to_end(depth, share, scenario.policy.end_to_end_online_share)
+    j, d = scenario.jurisdiction, scenario.demand
+    audience_volume = np.where(enterprise, j.enterprises * d.cases_per_enterprise_year,
+                               j.population * d.cases_per_resident_year)
+    audience_total = np.array([share[enterprise == e].sum() for e in enterprise])
+    volume = audience_volume * share / np.where(audience_total > 0, audience_total, 1.0)
+    depth = _upgrade_end_to_end(depth, volume, scenario.policy.end_to_end_online_share)
     return Catalogue(
         ids=ids,
         departments=departments,
@@ -93,12 +99,12 @@ def build_catalogue(scenario: Scenario) -> Catalogue:
     )
 
 
-def _upgrade_end_to_end(depth: np.ndarray, share: np.ndarray, target: float) -> np.ndarray:
-    """Raise online-capable matters to depth 3 until `target` of all demand is end-to-end."""
+def _upgrade_end_to_end(depth: np.ndarray, volume: np.ndarray, target: float) -> np.ndarray:
+    """Raise online-capable matters to depth 3 until `target` of all cases is end-to-end."""
     depth = depth.copy()
-    if target <= 0:
+    if target <= 0 or volume.sum() <= 0:
         return depth
-    weight = share / share.sum()
+    weight = volume / volume.sum()
     covered = weight[depth == 3].sum()
     for m in np.argsort(-weight, kind="stable"):
         if covered >= target - 1e-12:

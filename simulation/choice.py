@@ -25,6 +25,8 @@ class ChoiceInputs:
     trust: np.ndarray
     hall_travel_minutes: np.ndarray
     station_travel_minutes: np.ndarray
+    hall_wait_minutes: np.ndarray  # the wait the citizen expects at the hall (learned)
+    station_wait_minutes: np.ndarray  # ... and at the township station
     complex: np.ndarray
     online_depth: np.ndarray
     station_available: np.ndarray
@@ -34,13 +36,20 @@ class ChoiceInputs:
 
 
 def utilities(inputs: ChoiceInputs, b: Behaviour) -> np.ndarray:
-    """Systematic utility of each channel (columns: online, station, hall, proxy)."""
+    """Systematic utility of each channel (columns: online, station, hall, proxy).
+
+    In-person channels cost the round trip and the wait the citizen expects there (learned from
+    their own visits and from neighbours), so a crowded hall pushes people online or to stations
+    and an idle one pulls them back.
+    """
     n = inputs.literacy.shape[0]
     u = np.empty((n, 4))
     u[:, ONLINE] = (b.asc_online + b.beta_literacy * inputs.literacy + b.beta_trust * inputs.trust
-                    + b.beta_complex_online * inputs.complex + 0.5 * (inputs.online_depth == 3))
-    u[:, STATION] = b.asc_station - b.beta_travel_hours * 2.0 * inputs.station_travel_minutes / 60.0
-    u[:, HALL] = b.asc_hall - b.beta_travel_hours * 2.0 * inputs.hall_travel_minutes / 60.0
+                    + b.beta_complex_online * inputs.complex + b.depth3_online_bonus * (inputs.online_depth == 3))
+    u[:, STATION] = (b.asc_station - b.beta_travel_hours * 2.0 * inputs.station_travel_minutes / 60.0
+                     - b.beta_wait_hours * inputs.station_wait_minutes / 60.0)
+    u[:, HALL] = (b.asc_hall - b.beta_travel_hours * 2.0 * inputs.hall_travel_minutes / 60.0
+                  - b.beta_wait_hours * inputs.hall_wait_minutes / 60.0)
     u[:, PROXY] = (b.asc_proxy + b.beta_elderly_proxy * inputs.elderly
                    - b.beta_travel_hours * 2.0 * inputs.station_travel_minutes / 60.0)
     return u

@@ -18,16 +18,17 @@ from simulation import kpis
 from simulation.agents import Citizen, Department, WindowStaff
 from simulation.cases import BACKOFFICE, COLLECT, DONE, SUBMIT, VISIT, CaseBook
 from simulation.catalogue import Catalogue, build_catalogue
-from simulation.choice import ChoiceInputs, choose_channel, fallback_offline
+from simulation.choice import ChoiceInputs, choose_channel, fallback_offline, utilities
 from simulation.hall import ServiceHall
 from simulation.population import HALL, ONLINE, PROXY, STATION, Population, build_population
+from simulation.queueing import SERVED
 from simulation.satisfaction import latent_satisfaction, likert, rating_probability
 from simulation.scenario import Scenario, load_scenario
 
 # fixed number of uniform draws per new case for material decisions (caps materials per matter)
 MAX_MATERIALS = 32
-BACKOFFICE_DETECTION = 0.9  # a department catches a missing material the window let through
-PLATFORM_DETECTION = 0.9  # the online platform's check catches a missing material
+# citizens sampled to plan the hall's department windows from the choice model
+PLANNING_SAMPLE = 2000
 _STREAMS = ("population", "arrivals", "dynamics", "staff", "network")
 
 
@@ -58,17 +59,23 @@ class ServiceModel(mesa.Model):
         self.catalogue: Catalogue = build_catalogue(scenario)
         self._route = self.catalogue.route_table()
         self._route_len = self.catalogue.n_departments.astype(np.int64)
-        self._lag = np.ceil(self.catalogue.processing_days / self._route_len).astype(np.int64)
+        self._lag = self.catalogue.processing_days / self._route_len  # days per department, continuous
         # 即办件: a single-department matter with no processing time is issued at the window,
         # so the citizen does not come back to collect it
         self._issued_at_window = (self.catalogue.processing_days == 0) & (self._route_len == 1)
         self.population: Population = build_population(scenario, self.streams["population"])
         self.cases = CaseBook(capacity=self._expected_cases_per_day() * 30)
+        self.warmup_days = scenario.scenario.warmup_days
+        # platform usability: starts at the lever, improved by fixes when ratings feed back
+        self.online_usability = scenario.policy.online_usability
         self._build_departments()
         self._build_front_office()
+        self._build_proxy_service()
         self._visits: dict[int, list[np.ndarray]] = defaultdict(list)
         self._citizens: dict[int, Citizen] = {}
         self._done_today: list[np.ndarray] = []
+        self._observed_minutes = np.zeros(len(self.departments))
+        self._online_ratings = np.zeros(2, dtype=np.int64)  # (rated, bad) since the last fix
         self.ledger = kpis.Ledger()
         self.datacollector = mesa.DataCollector(model_reporters=kpis.DAILY_REPORTERS)
 
@@ -94,20 +101,75 @@ class ServiceModel(mesa.Model):
         self.coordination = np.array([d.coordination for d in self.departments])
 
     def _build_front_office(self) -> None:
-        cat, d, j, hall = self.catalogue, self.spec.demand, self.spec.jurisdiction, self.spec.hall
-        volume = {False: j.population * d.cases_per_resident_year,
-                  True: j.enterprises * d.cases_per_enterprise_year}
-        demand = np.zeros(len(self.departments))  # expected window minutes per department
-        for m in range(cat.size):
-            minutes = hall.service_minutes_complex if cat.complex[m] else hall.service_minutes_simple
-            weight = volume[bool(cat.enterprise[m])] * cat.demand_share[m] * minutes
-            for dept in cat.route[m]:
-                demand[dept] += weight * (1.0 if cat.online_depth[m] < 3 else 0.3)
         townships = self.spec.jurisdiction.townships
         rank = self.streams["staff"].permutation(townships)
         covered = int(round(self.spec.policy.station_coverage * townships))
         self.has_station = rank < covered
-        self.hall = ServiceHall(self, demand, np.flatnonzero(self.has_station))
+        residents = np.bincount(self.population.township, minlength=townships)
+        self.hall = ServiceHall(self, self._planned_window_minutes(), np.flatnonzero(self.has_station),
+                                residents)
+
+    def _planned_window_minutes(self) -> np.ndarray:
+        """Expected hall window minutes per department, from real volumes and the choice model.
+
+        Each matter's yearly volume (residents x resident rate x its share among individual
+        matters, or the same for enterprises) times the share expected to come in person —
+        one minus the online share the channel-choice model predicts for a sample of the
+        matter's audience (aware x P(online chosen) x P(online attempt succeeds)) — times the
+        minutes of a submission (plus a collection visit where results are collected), on every
+        department of its route.
+        """
+        cat, d, j, hall, pop = self.catalogue, self.spec.demand, self.spec.jurisdiction, self.spec.hall, self.population
+        rng = self.streams["staff"]
+        volume = {False: j.population * d.cases_per_resident_year, True: j.enterprises * d.cases_per_enterprise_year}
+        groups = {False: np.flatnonzero(~pop.is_enterprise), True: np.flatnonzero(pop.is_enterprise)}
+        demand = np.zeros(len(self.departments))
+        for enterprise in (False, True):
+            members = groups[enterprise]
+            matters = np.flatnonzero(cat.enterprise == enterprise)
+            if members.size == 0 or matters.size == 0 or volume[enterprise] <= 0:
+                continue
+            who = members[rng.integers(0, members.size, size=min(PLANNING_SAMPLE, members.size))]
+            share = cat.demand_share[matters] / cat.demand_share[matters].sum()
+            for m, within in zip(matters.tolist(), share.tolist(), strict=True):
+                online = self._expected_online_share(who, m)
+                minutes = hall.service_minutes_complex if cat.complex[m] else hall.service_minutes_simple
+                if not self._issued_at_window[m] and not self.spec.policy.result_by_post:
+                    minutes += hall.service_minutes_collect
+                for dept in cat.route[m]:
+                    demand[dept] += volume[enterprise] * within * (1.0 - online) * minutes
+        return demand
+
+    def _expected_online_share(self, who: np.ndarray, matter: int) -> float:
+        """Share of `who`'s cases of `matter` expected to be completed online (planning only)."""
+        cat, b, pop = self.catalogue, self.spec.behaviour, self.population
+        if cat.online_depth[matter] < 2:
+            return 0.0
+        n = who.size
+        literacy = self._effective_literacy(who)
+        inputs = ChoiceInputs(
+            literacy=literacy, aware=np.ones(n, bool), trust=pop.trust[who],
+            hall_travel_minutes=pop.hall_travel_minutes[who], station_travel_minutes=pop.station_travel_minutes[who],
+            hall_wait_minutes=pop.expected_wait_hall[who], station_wait_minutes=pop.expected_wait_station[who],
+            complex=np.full(n, bool(cat.complex[matter])), online_depth=np.full(n, cat.online_depth[matter]),
+            station_available=np.zeros(n, bool), proxy_available=np.zeros(n, bool), elderly=pop.elderly(who),
+            habit=np.full(n, -1, np.int8))
+        u = utilities(inputs, b)
+        p_choose = 1.0 / (1.0 + np.exp(u[:, HALL] - u[:, ONLINE]))
+        uploads = max(int(cat.materials[matter]) - len(cat.shared_holders[matter]) * self.spec.policy.data_sharing, 0)
+        p_success = self._online_success(literacy, np.full(n, uploads))
+        return float(np.mean(pop.awareness[who] * p_choose * p_success))
+
+    def _build_proxy_service(self) -> None:
+        """帮办代办: proxy agents in the covered townships, each handling a few cases a day."""
+        townships = self.spec.jurisdiction.townships
+        rank = self.streams["staff"].permutation(townships)
+        self.has_proxy = rank < int(round(self.spec.policy.proxy_service * townships))
+        proxy = self.spec.proxy
+        self.proxy_agents = int(self.has_proxy.sum()) * proxy.agents_per_township
+        self._proxy_capacity = np.where(self.has_proxy, proxy.agents_per_township * proxy.cases_per_agent_day, 0.0)
+        self._proxy_credit = np.zeros(townships)
+        self._proxy_queue = np.empty(0, dtype=np.int64)
 
     # ---- public API -----------------------------------------------------------------------
 
@@ -124,21 +186,35 @@ class ServiceModel(mesa.Model):
         """All window staff (hall pools, then stations)."""
         return self.hall.staff
 
+    @property
+    def proxy_backlog(self) -> int:
+        """Cases handed to proxy agents and not yet taken up."""
+        return int(self._proxy_queue.size)
+
+    @property
+    def measuring(self) -> bool:
+        """Past the warm-up: today's visits and costs count in the KPIs."""
+        return self.day >= self.warmup_days
+
     def step(self) -> None:
         """One working day."""
         self.arrive_new_cases()
+        self.work_proxy_backlog()
         self.serve_visitors()
         self.approve_in_back_offices()
         self.complete_cases()
-        self.agents_by_type[WindowStaff].do("step")
+        self.staff_end_of_day()
+        self.platform_fixes()
         self.ledger.today_kpis = kpis.today_kpis(self)
         self.datacollector.collect(self)
         self.ledger.close_day()
         self.day += 1
 
     def run(self, days: int | None = None) -> dict[str, float]:
-        """Run `days` working days (default: the scenario's) and return the run's KPIs."""
-        for _ in range(days if days is not None else self.spec.scenario.days):
+        """Run the warm-up (if not yet done), then `days` measured working days (default: the
+        scenario's), and return the KPIs of the measured days."""
+        end = max(self.day, self.warmup_days) + (days if days is not None else self.spec.scenario.days)
+        while self.day < end:
             self.step()
         return self.kpis()
 
@@ -146,11 +222,11 @@ class ServiceModel(mesa.Model):
         """KPIs of the whole run so far (the public names in `simulation.KPI_NAMES`)."""
         return kpis.run_kpis(self)
 
-    def daily(self) -> pd.DataFrame:
-        """Per-day KPIs collected by the DataCollector."""
+    def daily(self, *, include_warmup: bool = False) -> pd.DataFrame:
+        """Per-day KPIs collected by the DataCollector (measured days only, unless asked)."""
         frame = self.datacollector.get_model_vars_dataframe()
         frame.index.name = "day"
-        return frame
+        return frame if include_warmup else frame.iloc[self.warmup_days:]
 
     def administer(self, n: int = 500, *, instrument: str = "haochaping", seed: int = 0) -> pd.DataFrame:
         """Answer a questionnaire: one row per sampled citizen who completed a case."""
@@ -179,7 +255,7 @@ class ServiceModel(mesa.Model):
         pop = self.population
         assisted = pop.elderly(who) | (pop.rural[who] & ~pop.is_enterprise[who])
         lit = pop.literacy[who].astype(np.float64)
-        boost = 0.6 * self.spec.policy.digital_assistance * (1.0 - lit)
+        boost = self.spec.behaviour.digital_assistance_boost * self.spec.policy.digital_assistance * (1.0 - lit)
         return np.where(assisted, lit + boost, lit)
 
     def arrive_new_cases(self) -> None:
@@ -190,53 +266,67 @@ class ServiceModel(mesa.Model):
         # per-case random numbers, drawn in a fixed layout whatever the policy (common random numbers)
         u_pull, u_missing = rng.random((n, MAX_MATERIALS)), rng.random((n, MAX_MATERIALS))
         gumbel = rng.gumbel(size=(n, 4))
-        u_aware, u_habit, u_online, u_proxy, u_preexam = rng.random((5, n))
+        u_aware, u_habit, u_online, u_preexam = rng.random((4, n))
         if n == 0:
             return
-        pop, cat, policy, b = self.population, self.catalogue, self.spec.policy, self.spec.behaviour
+        pop, cat, b = self.population, self.catalogue, self.spec.behaviour
         pop.refresh(who, self.day)
         ids = self.cases.add(who, matter, self.day)
-        literacy = self._effective_literacy(who)
-        complex_ = cat.complex[matter]
-        township = pop.township[who]
-        station_ok = self.has_station[township] & cat.station_eligible[matter]
-        if policy.station_scope == "simple":
-            station_ok &= ~complex_
-        inputs = ChoiceInputs(
-            literacy=literacy, aware=u_aware < pop.awareness[who], trust=pop.trust[who],
-            hall_travel_minutes=pop.hall_travel_minutes[who],
-            station_travel_minutes=pop.station_travel_minutes[who], complex=complex_,
-            online_depth=cat.online_depth[matter], station_available=station_ok,
-            proxy_available=u_proxy < policy.proxy_service, elderly=pop.elderly(who),
-            habit=pop.habit[who])
+        inputs = self._choice_inputs(who, matter, u_aware < pop.awareness[who])
+        literacy = inputs.literacy
         channel = choose_channel(inputs, b, gumbel, u_habit)
-        missing = self._missing_materials(matter, literacy, u_pull, u_missing)
+        missing, uploads = self._missing_materials(matter, literacy, u_pull, u_missing)
         cases = self.cases
         cases.missing_hidden[ids] = missing
         cases.route_pos[ids] = 0
         cases.pending[ids] = cat.n_departments[matter]
         # online attempt: works, or fails and falls back offline
         tried = channel == ONLINE
-        p_success = policy.online_usability * (1.0 - b.online_failure_literacy_weight * (1.0 - literacy))
-        failed = tried & (u_online >= p_success)
+        failed = tried & (u_online >= self._online_success(literacy, uploads))
         cases.online_attempt[ids] = tried
         cases.online_failed[ids] = failed
         if failed.any():
             channel[failed] = fallback_offline(inputs, b, gumbel)[failed]
-            pop.trust[who[failed]] *= 1.0 - 0.5 * b.trust_learning
+            pop.trust[who[failed]] *= 1.0 - b.online_failure_trust_cut * b.trust_learning
         cases.channel[ids] = channel
+        cases.expected_wait[ids] = np.select([channel == HALL, channel == STATION],
+                                             [inputs.hall_wait_minutes, inputs.station_wait_minutes], 0.0)
         self._start_online(ids[channel == ONLINE])
         self._start_proxy(ids[channel == PROXY])
         offline = (channel == STATION) | (channel == HALL)
         self._start_offline(ids[offline], (u_preexam < pop.awareness[who] * literacy)[offline])
 
+    def _choice_inputs(self, who: np.ndarray, matter: np.ndarray, aware: np.ndarray) -> ChoiceInputs:
+        """What the channel-choice rule needs about citizens `who` with matters `matter`."""
+        pop, cat = self.population, self.catalogue
+        complex_ = cat.complex[matter]
+        township = pop.township[who]
+        station_ok = self.has_station[township] & cat.station_eligible[matter]
+        if self.spec.policy.station_scope == "simple":
+            station_ok &= ~complex_
+        return ChoiceInputs(
+            literacy=self._effective_literacy(who), aware=aware, trust=pop.trust[who],
+            hall_travel_minutes=pop.hall_travel_minutes[who],
+            station_travel_minutes=pop.station_travel_minutes[who],
+            hall_wait_minutes=pop.expected_wait_hall[who], station_wait_minutes=pop.expected_wait_station[who],
+            complex=complex_, online_depth=cat.online_depth[matter], station_available=station_ok,
+            proxy_available=self.has_proxy[township], elderly=pop.elderly(who), habit=pop.habit[who])
+
+    def _online_success(self, literacy: np.ndarray, uploads: np.ndarray) -> np.ndarray:
+        """Chance an online attempt goes through: the platform works (usability), the citizen
+        copes with it (literacy), and every material they must upload goes through."""
+        b = self.spec.behaviour
+        return (self.online_usability * (1.0 - b.online_failure_literacy_weight * (1.0 - literacy))
+                * (1.0 - b.upload_failure_per_material) ** uploads)
+
     def _missing_materials(self, matter: np.ndarray, literacy: np.ndarray, u_pull: np.ndarray,
-                           u_missing: np.ndarray) -> np.ndarray:
-        """Materials the citizen brings missing or faulty, after shared data is pulled.
+                           u_missing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Materials the citizen must supply, and those they bring missing or faulty.
 
         Material j of a matter is pulled from shared data when its holding department is
         connected (probability data_sharing x connectivity); the citizen supplies the rest, each
-        missing with a probability that falls with literacy (guides are hard to read).
+        missing with probability missing_material_prob x (offset - literacy) (guides are hard
+        to read). Returns (missing, supplied) counts per case.
         """
         cat, b = self.catalogue, self.spec.behaviour
         n = matter.size
@@ -250,8 +340,9 @@ class ServiceModel(mesa.Model):
                 p_pull = self.spec.policy.data_sharing * self.connectivity[list(holders)]
                 pulled = u_pull[np.ix_(rows, np.arange(len(holders)))] < p_pull
                 supplied[np.ix_(rows, np.arange(len(holders)))] &= ~pulled
-        p_missing = np.clip(b.missing_material_prob * (1.6 - literacy), 0.0, 1.0)
-        return np.count_nonzero(supplied & (u_missing < p_missing[:, None]), axis=1).astype(np.int16)
+        p_missing = np.clip(b.missing_material_prob * (b.missing_material_literacy_offset - literacy), 0.0, 1.0)
+        missing = np.count_nonzero(supplied & (u_missing < p_missing[:, None]), axis=1).astype(np.int16)
+        return missing, np.count_nonzero(supplied, axis=1)
 
     def _fix_days(self, n: int) -> np.ndarray:
         mean = self.spec.behaviour.days_to_fix_materials
@@ -263,7 +354,7 @@ class ServiceModel(mesa.Model):
             return
         cases, cat = self.cases, self.catalogue
         rng = self.streams["dynamics"]
-        caught = rng.binomial(cases.missing_hidden[ids], PLATFORM_DETECTION).astype(np.int16)
+        caught = rng.binomial(cases.missing_hidden[ids], self.spec.behaviour.platform_detection).astype(np.int16)
         cases.resubmissions[ids] += caught > 0
         cases.missing_hidden[ids] -= caught
         delay = np.where(caught > 0, self._fix_days(ids.size), 0)
@@ -273,16 +364,43 @@ class ServiceModel(mesa.Model):
         self._send_to_back_office(ids, self.day + delay)
 
     def _start_proxy(self, ids: np.ndarray) -> None:
-        """帮办代办: a proxy checks everything at the village point and handles the rest."""
+        """帮办代办: the citizen hands the matter to the village proxy point (one trip) and the
+        case joins the township's proxy backlog."""
         if ids.size == 0:
             return
         cases = self.cases
-        cases.visits[ids] += 1 + (cases.missing_hidden[ids] > 0)
+        cases.visits[ids] += 1
         cases.travel_minutes[ids] += 2 * self.population.station_travel_minutes[cases.citizen[ids]]
-        cases.resubmissions[ids] += cases.missing_hidden[ids] > 0
-        cases.missing_hidden[ids] = 0
         cases.internal_routing[ids] = True
         cases.needs_collection[ids] = False
+        self._proxy_queue = np.concatenate([self._proxy_queue, ids])
+
+    def work_proxy_backlog(self) -> None:
+        """Proxy agents take up to their daily capacity of cases from their township's backlog,
+        first come first served; they check the materials (a missing one costs the citizen one
+        more trip to the village point) and submit the case."""
+        queue = self._proxy_queue
+        if queue.size == 0:
+            return
+        cases = self.cases
+        township = self.population.township[cases.citizen[queue]].astype(np.int64)
+        self._proxy_credit = np.where(self.has_proxy, self._proxy_credit + self._proxy_capacity, 0.0)
+        order = np.argsort(township, kind="stable")
+        sorted_t = township[order]
+        first = np.searchsorted(sorted_t, sorted_t, side="left")
+        position = np.empty(queue.size, dtype=np.int64)
+        position[order] = np.arange(queue.size) - first
+        taken = position < np.floor(self._proxy_credit[township])
+        left = self._proxy_credit - np.bincount(township[taken], minlength=self._proxy_credit.size)
+        # unused hours are lost; only the fraction of a case carries to tomorrow
+        self._proxy_credit = np.minimum(left, self._proxy_credit - np.floor(self._proxy_credit))
+        ids = queue[taken]
+        self._proxy_queue = queue[~taken]
+        fixing = cases.missing_hidden[ids] > 0
+        cases.visits[ids[fixing]] += 1
+        cases.travel_minutes[ids[fixing]] += 2 * self.population.station_travel_minutes[cases.citizen[ids[fixing]]]
+        cases.resubmissions[ids[fixing]] += 1
+        cases.missing_hidden[ids] = 0
         self._send_to_back_office(ids, self.day + 1)
 
     def _start_offline(self, ids: np.ndarray, preexamined: np.ndarray) -> None:
@@ -316,13 +434,11 @@ class ServiceModel(mesa.Model):
         return self._route[matter, pos]
 
     def serve_visitors(self) -> None:
-        """Today's visitors queue at the hall and stations and are served."""
+        """Today's visitors queue at the hall and stations; those served go on, those who balk
+        or are still queued at closing come back on the next working day (a counted visit)."""
         todays = self._visits.pop(self.day, [])
-        if not todays:
-            self.ledger.record_hall(np.empty(0), 0.0, self.hall)
-            return
-        ids = np.concatenate(todays)
-        cases, cat, pop = self.cases, self.catalogue, self.population
+        ids = np.concatenate(todays) if todays else np.empty(0, np.int64)
+        cases, cat, pop, b = self.cases, self.catalogue, self.population, self.spec.behaviour
         rng = self.streams["dynamics"]
         at_station = cases.channel[ids] == STATION
         who = cases.citizen[ids]
@@ -333,23 +449,57 @@ class ServiceModel(mesa.Model):
         base = np.where(collect, hall_cfg.service_minutes_collect, base)
         base = np.where(at_station, base * self.spec.stations.service_minutes_multiplier, base)
         work = base * _service_draws(rng, ids.size, hall_cfg.service_distribution, hall_cfg.service_cv)
-        outcome = self.hall.serve(at_station=at_station, township=pop.township[who],
-                                  department=self._visit_department(ids), work_minutes=work, rng=rng)
+        patience = b.balk_tolerance_minutes * rng.gamma(4.0, 0.25, ids.size) if b.balking else None
+        department = self._visit_department(ids)
+        outcome = self.hall.serve(at_station=at_station, township=pop.township[who], department=department,
+                                  work_minutes=work, patience_minutes=patience, rng=rng)
         travel = np.where(at_station, pop.station_travel_minutes[who], pop.hall_travel_minutes[who])
         cases.visits[ids] += 1
         cases.wait_minutes[ids] += outcome.wait_minutes
         cases.travel_minutes[ids] += 2 * travel
-        staff = self.hall.staff
-        attitude = np.array([s.attitude for s in staff])[outcome.staff]
-        cases.attitude_sum[ids] += attitude
+        self._learn_waits(who, at_station, outcome.seen_wait_minutes)
+        np.add.at(self._observed_minutes, department[~at_station], work[~at_station])
+        if self.measuring:
+            self.ledger.record_visits(outcome, at_station, self.hall)
+        served = outcome.status == SERVED
+        cases.unserved_visits[ids[~served]] += 1
+        self._come_back(ids[~served])
+        ids, staff_idx = ids[served], outcome.staff[served]
+        collect, at_station, comprehensive = collect[served], at_station[served], outcome.comprehensive[served]
+        roster = self.hall.roster
+        cases.attitude_sum[ids] += roster.attitude[staff_idx]
         cases.contacts[ids] += 1
-        cases.last_staff[ids] = outcome.staff
-        for s in outcome.staff.tolist():
-            staff[s].cases_served_today += 1
-        self.ledger.record_hall(outcome.hall_waits, outcome.busy_minutes_hall, self.hall)
+        cases.last_staff[ids] = staff_idx
+        np.add.at(roster.served_today, staff_idx, 1)
         self._finish(ids[collect])
         submit = ~collect
-        self._check_materials(ids[submit], outcome.staff[submit], outcome.comprehensive[submit] | at_station[submit])
+        self._check_materials(ids[submit], staff_idx[submit], comprehensive[submit] | at_station[submit])
+
+    def _come_back(self, ids: np.ndarray) -> None:
+        """Visitors who balked or were turned away try again on the next working day. One who has
+        not yet lodged the matter anywhere chooses again among the offline channels, with what
+        they now expect of the queue; one whose case is under way must return to the same place."""
+        if ids.size == 0:
+            return
+        cases = self.cases
+        fresh = (cases.purpose[ids] == SUBMIT) & (cases.route_pos[ids] == 0) & (cases.bounces[ids] == 0)
+        again = ids[fresh]
+        if again.size:
+            inputs = self._choice_inputs(cases.citizen[again], cases.matter[again], np.zeros(again.size, bool))
+            gumbel = self.streams["dynamics"].gumbel(size=(again.size, 4))
+            channel = fallback_offline(inputs, self.spec.behaviour, gumbel)
+            cases.channel[again] = channel
+            self._start_proxy(again[channel == PROXY])
+            self._schedule_visit(again[channel != PROXY], self.day + 1, SUBMIT)
+        rest = ids[~fresh]
+        self._schedule_visit(rest, self.day + 1, cases.purpose[rest])
+
+    def _learn_waits(self, who: np.ndarray, at_station: np.ndarray, wait: np.ndarray) -> None:
+        """Citizens update the wait they expect at the channel they used toward what they met."""
+        pop, rate = self.population, self.spec.behaviour.wait_learning
+        for expected, mask in ((pop.expected_wait_station, at_station), (pop.expected_wait_hall, ~at_station)):
+            w = who[mask]
+            expected[w] += rate * (wait[mask] - expected[w])
 
     def _check_materials(self, ids: np.ndarray, staff_idx: np.ndarray, comprehensive: np.ndarray) -> None:
         """At the window: missing materials are caught (or not); complete cases are accepted."""
@@ -357,8 +507,8 @@ class ServiceModel(mesa.Model):
             return
         cases, policy, b = self.cases, self.spec.policy, self.spec.behaviour
         rng = self.streams["dynamics"]
-        staff = self.hall.staff
-        p_detect = np.array([s.detection_probability(b.staff_detects_missing) for s in staff])[staff_idx]
+        p_detect = self.hall.roster.detection_probability(
+            b.staff_detects_missing, self.spec.staff.detection_competence_weight)[staff_idx]
         caught = rng.binomial(cases.missing_hidden[ids], p_detect).astype(np.int16)
         returned = caught > 0
         told = caught if policy.one_time_notification else np.minimum(caught, 1).astype(np.int16)
@@ -381,7 +531,7 @@ class ServiceModel(mesa.Model):
         cases = self.cases
         cases.stage[ids] = BACKOFFICE
         matter = cases.matter[ids]
-        ready = np.broadcast_to(np.asarray(ready_day), ids.shape) + self._lag[matter]
+        ready = np.broadcast_to(np.asarray(ready_day), ids.shape) + self._whole_days(self._lag[matter])
         route_len = self._route_len[matter]
         parallel = (self.spec.policy.parallel_approval & cases.internal_routing[ids]
                     & (route_len > 1) & (cases.route_pos[ids] == 0))
@@ -426,7 +576,7 @@ class ServiceModel(mesa.Model):
         rng = self.streams["dynamics"]
         live = cases.stage[ids] == BACKOFFICE
         ids, depts = ids[live], depts[live]
-        caught = rng.binomial(cases.missing_hidden[ids], BACKOFFICE_DETECTION).astype(np.int16)
+        caught = rng.binomial(cases.missing_hidden[ids], b.backoffice_detection).astype(np.int16)
         case_ids, where = np.unique(ids, return_inverse=True)
         caught_case = np.zeros(case_ids.size, dtype=np.int16)
         np.maximum.at(caught_case, where, caught)
@@ -455,8 +605,15 @@ class ServiceModel(mesa.Model):
             bounce = rng.random(handoff.size) < p_bounce
             self._bounce(handoff[bounce], np.ones(int(bounce.sum()), np.int16))
             go = handoff[~bounce]
-            delay = np.ceil(b.handoff_days * (1.0 - self.coordination[next_dept[~bounce]]))
-            self._send_to_back_office(go, self.day + delay.astype(np.int64))
+            delay = self._whole_days(b.handoff_days * (1.0 - self.coordination[next_dept[~bounce]]))
+            self._send_to_back_office(go, self.day + delay)
+
+    def _whole_days(self, days: np.ndarray) -> np.ndarray:
+        """Stochastic rounding of continuous delays to working days: floor(x) + 1 with probability
+        frac(x), so the mean delay is exactly x and a lever that shortens it always shows."""
+        days = np.asarray(days, dtype=np.float64)
+        whole = np.floor(days)
+        return (whole + (self.streams["dynamics"].random(days.shape) < days - whole)).astype(np.int64)
 
     def _outstanding(self, ids: np.ndarray) -> np.ndarray:
         """Per case, which route positions belong to departments that have not yet approved."""
@@ -511,35 +668,65 @@ class ServiceModel(mesa.Model):
             attitude = cases.attitude_sum[done] / cases.contacts[done]
         matter = cases.matter[done]
         days = (self.day - cases.start_day[done]).astype(np.float64)
+        legal = cat.legal_days[matter].astype(np.float64)
         # expectation: what citizens are promised, tempered by their own last experience
         memory = self.population.last_visits[cases.citizen[done]].astype(np.float64)
         expected = np.where(np.isnan(memory), policy.promise_visits,
                             0.5 * policy.promise_visits + 0.5 * memory)
         latent = latent_satisfaction(
             visits=cases.visits[done].astype(np.float64), expected_visits=expected,
-            wait_minutes=cases.wait_minutes[done].astype(np.float64), days=days,
-            legal_days=cat.legal_days[matter].astype(np.float64),
+            wait_minutes=cases.wait_minutes[done].astype(np.float64),
+            expected_wait_minutes=cases.expected_wait[done].astype(np.float64) * cases.visits[done],
+            days=days, expected_days=b.expected_days_share_of_limit * legal, legal_days=legal,
             resubmissions=cases.resubmissions[done].astype(np.float64),
             attitude=attitude.astype(np.float64), online_failed=cases.online_failed[done],
             noise=rng.standard_normal(done.size), b=b)
-        score = likert(latent)
+        score = likert(latent, b.satisfaction_cutpoints)
         cases.satisfaction[done] = score
         online = cases.channel[done] == ONLINE
-        rated = rng.random(done.size) < rating_probability(score, online, b, policy.evaluation_feedback)
+        prompt = self.spec.feedback.rating_prompt_multiplier if policy.evaluation_feedback else 1.0
+        rated = rng.random(done.size) < rating_probability(score, online, b, prompt)
         cases.rated[done] = rated
         cases.good_review[done] = rated & (score >= 4)
         self._staff_reviews(done[rated & (cases.last_staff[done] >= 0)])
+        online_rated = rated & online
+        self._online_ratings += (int(online_rated.sum()), int((online_rated & (score < 4)).sum()))
         self._update_citizens(done, score)
         self.ledger.record_completions(done, self)
 
     def _staff_reviews(self, ids: np.ndarray) -> None:
-        staff = self.hall.staff
-        for s, good in zip(self.cases.last_staff[ids].tolist(), self.cases.good_review[ids].tolist(),
-                           strict=True):
-            if good:
-                staff[s].good_reviews_today += 1
-            else:
-                staff[s].bad_reviews_today += 1
+        roster, staff, good = self.hall.roster, self.cases.last_staff[ids], self.cases.good_review[ids]
+        np.add.at(roster.good_today, staff[good], 1)
+        np.add.at(roster.bad_today, staff[~good], 1)
+
+    # ---- 5. staff, the hall's allocation and the platform ----------------------------------
+
+    def staff_end_of_day(self) -> None:
+        """Clerks learn and respond to the day's reviews (rectification costs hours); every
+        `hall.reallocate_every_days` the department windows follow the observed demand."""
+        hours = self.hall.roster.end_of_day(self.spec, self.spec.policy.evaluation_feedback)
+        if self.measuring:
+            self.ledger.add_staff_minutes(60.0 * (hours + self.proxy_agents * self.spec.proxy.hours_per_agent_day))
+        every = self.spec.hall.reallocate_every_days
+        if every and (self.day + 1) % every == 0:
+            if self._observed_minutes.sum() > 0:
+                self.hall.reallocate(self._observed_minutes)
+            self._observed_minutes[:] = 0.0
+
+    def platform_fixes(self) -> None:
+        """With ratings feeding back, every `feedback.usability_fix_lag_days` the platform team
+        fixes what bad online ratings pointed at: usability closes a share of its gap to the
+        ceiling in proportion to the share of bad online ratings, at a cost in developer hours."""
+        fb = self.spec.feedback
+        if not self.spec.policy.evaluation_feedback or (self.day + 1) % fb.usability_fix_lag_days:
+            return
+        rated, bad = self._online_ratings.tolist()
+        if rated:
+            gap = max(fb.usability_ceiling - self.online_usability, 0.0)
+            self.online_usability += fb.usability_fix_gain * (bad / rated) * gap
+            if self.measuring:
+                self.ledger.add_staff_minutes(60.0 * fb.developer_hours_per_fix)
+        self._online_ratings[:] = 0
 
     def _update_citizens(self, done: np.ndarray, score: np.ndarray) -> None:
         cases, pop, b = self.cases, self.population, self.spec.behaviour
@@ -556,9 +743,9 @@ class ServiceModel(mesa.Model):
         online_who = who[used_online]
         pop.trust[online_who] += b.trust_learning * (target - pop.trust[online_who])
         pop.awareness[online_who] = 1.0
-        self._word_of_mouth(who, used_online)
+        self._word_of_mouth(who, used_online, done)
 
-    def _word_of_mouth(self, tellers: np.ndarray, used_online: np.ndarray) -> None:
+    def _word_of_mouth(self, tellers: np.ndarray, used_online: np.ndarray, told_cases: np.ndarray) -> None:
         """Each teller talks to a few contacts: awareness spreads, trust moves toward theirs."""
         pop, b = self.population, self.spec.behaviour
         k = min(b.word_of_mouth_contacts, pop.contacts.shape[1])
@@ -573,6 +760,13 @@ class ServiceModel(mesa.Model):
         pop.refresh(np.unique(listeners), self.day)
         gain = np.where(spread_awareness, b.word_of_mouth_awareness, 0.0)
         pop.trust[listeners] += b.word_of_mouth_trust * (teller_trust - pop.trust[listeners])
+        # what they tell of the queue they met: listeners' expected wait moves toward it
+        cases_told = np.repeat(told_cases, k)
+        channel = self.cases.channel[cases_told]
+        per_visit = self.cases.wait_minutes[cases_told] / np.maximum(self.cases.visits[cases_told], 1)
+        for expected, used in ((pop.expected_wait_hall, HALL), (pop.expected_wait_station, STATION)):
+            mine = channel == used
+            expected[listeners[mine]] += b.word_of_mouth_wait * (per_visit[mine] - expected[listeners[mine]])
         pop.awareness[listeners] = pop.awareness[listeners] + gain * (1.0 - pop.awareness[listeners])
 
 

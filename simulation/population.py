@@ -23,9 +23,6 @@ NO_HABIT = -1
 YOUNG, MIDDLE, ELDERLY = 0, 1, 2
 AGE_BANDS = ("18-39", "40-59", "60+")
 
-# publicity intensity 1.0 makes an unaware citizen aware at this rate per working day
-PUBLICITY_HAZARD_AT_FULL = 0.01
-
 
 @dataclass
 class Population:
@@ -46,6 +43,8 @@ class Population:
     trust: np.ndarray
     trust_baseline: np.ndarray
     habit: np.ndarray
+    expected_wait_hall: np.ndarray
+    expected_wait_station: np.ndarray
     last_satisfaction: np.ndarray
     last_visits: np.ndarray
     cases_done: np.ndarray
@@ -135,12 +134,14 @@ def build_population(scenario: Scenario, rng: np.random.Generator) -> Population
         trust=trust_baseline.astype(np.float64).copy(),
         trust_baseline=trust_baseline.astype(np.float32),
         habit=np.full(size, NO_HABIT, dtype=np.int8),
+        expected_wait_hall=np.full(size, scenario.behaviour.prior_wait_minutes, dtype=np.float32),
+        expected_wait_station=np.full(size, scenario.behaviour.prior_wait_minutes, dtype=np.float32),
         last_satisfaction=np.full(size, np.nan, dtype=np.float32),
         last_visits=np.full(size, np.nan, dtype=np.float32),
         cases_done=np.zeros(size, dtype=np.int32),
         last_update=np.zeros(size, dtype=np.int32),
         contacts=contacts,
-        publicity_hazard=scenario.policy.publicity * PUBLICITY_HAZARD_AT_FULL,
+        publicity_hazard=scenario.policy.publicity * scenario.behaviour.publicity_hazard_at_full,
         trust_decay=scenario.behaviour.trust_decay_per_day * 250.0 / days_per_year,
     )
 

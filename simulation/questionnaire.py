@@ -16,7 +16,7 @@ import pandas as pd
 
 from simulation.cases import DONE
 from simulation.population import AGE_BANDS, CHANNELS, ONLINE
-from simulation.satisfaction import likert
+from simulation.satisfaction import latent_in_band, likert
 
 if TYPE_CHECKING:
     from simulation.model import ServiceModel
@@ -27,11 +27,6 @@ ONLINE_ITEMS = ("online_overall", "online_efficiency", "online_guide_accuracy",
 OFFLINE_ITEMS = ("offline_overall", "offline_efficiency", "offline_service_level",
                  "offline_attitude")
 ITEM_NOISE = 0.6  # item-specific noise around the latent judgement
-
-
-def _latent_from_score(score: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A latent value consistent with the 1-5 judgement (uniform within its band)."""
-    return (score.astype(np.float64) - 3.0) + rng.uniform(-0.5, 0.5, score.size)
 
 
 def administer(model: ServiceModel, *, n: int = 500, instrument: str = "haochaping",
@@ -57,7 +52,8 @@ def administer(model: ServiceModel, *, n: int = 500, instrument: str = "haochapi
     chosen = np.sort(rng.choice(last, size=min(n, last.size), replace=False))
     who = cases.citizen[chosen]
     score = cases.satisfaction[chosen]
-    latent = _latent_from_score(score, rng)
+    cuts = model.spec.behaviour.satisfaction_cutpoints
+    latent = latent_in_band(score, cuts, rng)
     visits = cases.visits[chosen].astype(np.float64)
     wait = cases.wait_minutes[chosen].astype(np.float64)
     days = (cases.done_day[chosen] - cases.start_day[chosen]).astype(np.float64)
@@ -69,14 +65,14 @@ def administer(model: ServiceModel, *, n: int = 500, instrument: str = "haochapi
     attitude = np.nan_to_num(attitude.astype(np.float64), nan=0.5)
 
     def item(shift: np.ndarray | float) -> np.ndarray:
-        return likert(latent + shift + ITEM_NOISE * rng.standard_normal(chosen.size)).astype(float)
+        return likert(latent + shift + ITEM_NOISE * rng.standard_normal(chosen.size), cuts).astype(float)
 
     online_items = {
         "online_overall": item(0.0),
         "online_efficiency": item(-0.5 * np.maximum(days / legal - 0.5, 0.0)),
         "online_guide_accuracy": item(-0.6 * resub),
         "online_convenience": item(-0.4 * np.maximum(visits - 1.0, 0.0)),
-        "online_operability": item(-1.0 * failed + 0.5 * (model.spec.policy.online_usability - 0.5)),
+        "online_operability": item(-1.0 * failed + 0.5 * (model.online_usability - 0.5)),
     }
     offline_items = {
         "offline_overall": item(0.0),

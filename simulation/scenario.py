@@ -20,6 +20,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Minutes = Annotated[float, Field(ge=0.0, le=1440.0)]
 Session = Annotated[list[Minutes], Field(min_length=2, max_length=2)]
+Profile = Annotated[list[Annotated[float, Field(ge=0.0, le=100.0)]], Field(min_length=1, max_length=96)]
+# relative arrival intensity over equal slices of the opening time: a morning peak (county halls
+# see most visitors before noon; the afternoon after lunch is quieter)
+MORNING_PEAK = [1.4, 1.3, 1.1, 0.9, 0.8, 0.9, 0.8, 0.8]
 
 
 class ScenarioError(ValueError):
@@ -37,6 +41,10 @@ class Meta(_Strict):
     title: str = ""
     description: str = ""
     days: int = Field(default=250, ge=1, le=5000, description="default run length (working days)")
+    warmup_days: int = Field(
+        default=20, ge=0, le=1000,
+        description="days simulated before measurement; cases started then are left out of the KPIs",
+    )
 
 
 class Jurisdiction(_Strict):
@@ -83,29 +91,61 @@ class Hall(_Strict):
     service_minutes_collect: float = Field(default=4.0, gt=0.0, le=600.0)
     service_distribution: Literal["exponential", "lognormal"] = "lognormal"
     service_cv: float = Field(default=0.7, gt=0.0, le=3.0, description="coefficient of variation")
+    arrival_profile: Profile = Field(
+        default=MORNING_PEAK,
+        description="relative arrival intensity over equal slices of the opening time",
+    )
+    reallocate_every_days: int = Field(
+        default=20, ge=0, le=1000,
+        description="re-split department windows from observed demand every N days (0 = never)",
+    )
 
     @model_validator(mode="after")
     def _sessions_ordered(self) -> Hall:
-        if not self.sessions:
-            raise ValueError("sessions must list at least one [open, close] pair")
-        previous_close = -1.0
-        for open_minute, close_minute in self.sessions:
-            if not open_minute < close_minute:
-                raise ValueError(f"session [{open_minute}, {close_minute}] must open before it closes")
-            if open_minute < previous_close:
-                raise ValueError("sessions must be in time order and must not overlap")
-            previous_close = close_minute
+        _check_sessions(self.sessions, self.arrival_profile)
         return self
 
 
-class Stations(_Strict):
-    """Township and village service stations (乡镇/村便民服务站)."""
+def _check_sessions(sessions: list[list[float]], profile: list[float]) -> None:
+    if not sessions:
+        raise ValueError("sessions must list at least one [open, close] pair")
+    previous_close = -1.0
+    for open_minute, close_minute in sessions:
+        if not open_minute < close_minute:
+            raise ValueError(f"session [{open_minute}, {close_minute}] must open before it closes")
+        if open_minute < previous_close:
+            raise ValueError("sessions must be in time order and must not overlap")
+        previous_close = close_minute
+    if sum(profile) <= 0:
+        raise ValueError("arrival_profile must have at least one positive weight")
 
-    windows_per_station: int = Field(default=1, ge=1, le=50)
+
+class Stations(_Strict):
+    """Township and village service stations (乡镇/村便民服务站), sized by their townships."""
+
+    windows_per_station: int = Field(default=1, ge=1, le=50, description="windows at the smallest station")
+    residents_per_window: int = Field(
+        default=5000, ge=0, le=10_000_000,
+        description="a station gets one window per this many township residents (0 = the minimum only)",
+    )
     sessions: list[Session] = Field(default=[[540.0, 720.0], [810.0, 1020.0]])
+    arrival_profile: Profile = Field(default=MORNING_PEAK)
     service_minutes_multiplier: float = Field(
         default=1.3, gt=0.0, le=10.0, description="station staff are generalists: slower service"
     )
+
+    @model_validator(mode="after")
+    def _sessions_ordered(self) -> Stations:
+        _check_sessions(self.sessions, self.arrival_profile)
+        return self
+
+
+class Proxy(_Strict):
+    """Proxy agents (帮办代办员) in the townships the proxy service covers."""
+
+    agents_per_township: int = Field(default=2, ge=1, le=1000)
+    cases_per_agent_day: float = Field(default=8.0, gt=0.0, le=500.0)
+    hours_per_agent_day: float = Field(default=7.0, gt=0.0, le=24.0)
 
 
 class Staff(_Strict):
@@ -123,6 +163,40 @@ class Staff(_Strict):
     attitude_drift_per_day: float = Field(
         default=0.001, ge=0.0, le=0.1, description="daily drift of attitude toward indifference"
     )
+    indifference_attitude: Share = Field(default=0.4, description="where attitude drifts unreinforced")
+    training_gain_per_day: float = Field(
+        default=0.004, ge=0.0, le=0.1, description="competence and IT-skill gain per day at full training"
+    )
+    it_skill_speed_weight: float = Field(
+        default=0.3, ge=0.0, le=1.0,
+        description="comprehensive windows: service time x (1 + w (0.5 - IT skill))",
+    )
+    detection_competence_weight: float = Field(
+        default=0.6, ge=0.0, le=2.0,
+        description="catching missing materials: base x (1 + w (competence - 0.5))",
+    )
+
+
+class Feedback(_Strict):
+    """The 好差评 loop when `policy.evaluation_feedback` is on: rectification, supervision and
+    platform fixes, each with its cost in hours."""
+
+    rating_prompt_multiplier: float = Field(
+        default=2.0, ge=1.0, le=10.0, description="offline rating participation when windows prompt"
+    )
+    rectification_step: Share = Field(
+        default=0.03, description="per bad review: share of the gap to the ceiling closed"
+    )
+    praise_step: Share = Field(default=0.002, description="per good review")
+    attitude_ceiling: Share = Field(default=0.85, description="rectification cannot lift attitude above")
+    rectification_staff_hours: float = Field(default=0.5, ge=0.0, le=40.0, description="per bad review")
+    supervision_hours: float = Field(default=0.25, ge=0.0, le=40.0, description="per bad review")
+    usability_fix_lag_days: int = Field(default=40, ge=1, le=1000, description="days between platform fixes")
+    usability_fix_gain: Share = Field(
+        default=0.5, description="share of the gap to the ceiling a fix closes at 100% bad online ratings"
+    )
+    usability_ceiling: Share = 0.95
+    developer_hours_per_fix: float = Field(default=80.0, ge=0.0, le=100_000.0)
 
 
 class DepartmentSpec(_Strict):
@@ -215,6 +289,52 @@ class Behaviour(_Strict):
     word_of_mouth_awareness: Share = 0.3
     word_of_mouth_trust: Share = 0.1
     trust_decay_per_day: float = Field(default=0.002, ge=0, le=1)
+    online_failure_trust_cut: Share = Field(
+        default=0.5, description="after a failed online attempt trust x (1 - cut x trust_learning)"
+    )
+    upload_failure_per_material: Share = Field(
+        default=0.04, description="chance an online attempt fails per material the citizen uploads"
+    )
+    depth3_online_bonus: float = Field(default=0.5, ge=-20, le=20, description="utility of fully online")
+    missing_material_literacy_offset: float = Field(
+        default=1.6, ge=1.0, le=5.0, description="p(missing) = missing_material_prob x (offset - literacy)"
+    )
+    backoffice_detection: Share = Field(default=0.9, description="a department catches a missing material")
+    platform_detection: Share = Field(default=0.9, description="the platform's check catches one")
+    digital_assistance_boost: Share = Field(
+        default=0.6, description="share of the literacy gap assisted online use closes at full lever"
+    )
+    publicity_hazard_at_full: float = Field(
+        default=0.01, ge=0, le=1, description="daily chance an unaware citizen learns of the platform"
+    )
+    balking: bool = Field(default=True, description="visitors leave when the queue looks too long")
+    balk_tolerance_minutes: float = Field(
+        default=90.0, gt=0, le=1440, description="mean tolerated wait (gamma, shape 4) before balking"
+    )
+    prior_wait_minutes: float = Field(default=20.0, ge=0, le=1440, description="expected wait before any visit")
+    wait_learning: Share = Field(default=0.5, description="weight of the latest observed wait")
+    word_of_mouth_wait: Share = Field(default=0.2, description="weight of a neighbour's reported wait")
+    beta_wait_hours: float = Field(default=1.0, ge=0, le=20, description="disutility per hour of expected wait")
+    disconfirmation_gain_ratio: Share = Field(
+        default=0.5, description="beating an expectation counts this much of missing it (loss aversion)"
+    )
+    weight_days_per_limit: float = Field(
+        default=0.4, ge=0, le=10, description="per legal time limit of days beyond the expected"
+    )
+    expected_days_share_of_limit: float = Field(
+        default=0.5, ge=0, le=2, description="days citizens expect, as a share of the legal limit"
+    )
+    satisfaction_cutpoints: list[float] = Field(
+        default=[-1.5, -0.5, 0.5, 1.5], min_length=4, max_length=4,
+        description="latent cut points of the 1-5 answer",
+    )
+
+    @model_validator(mode="after")
+    def _cutpoints_increase(self) -> Behaviour:
+        cuts = self.satisfaction_cutpoints
+        if any(b <= a for a, b in zip(cuts, cuts[1:], strict=False)):
+            raise ValueError(f"satisfaction_cutpoints must increase (got {cuts})")
+        return self
 
 
 class Policy(_Strict):
@@ -232,7 +352,7 @@ class Policy(_Strict):
     result_by_post: bool = Field(default=False, description="results posted, no collection visit")
     station_coverage: Share = Field(default=0.3, description="share of townships with a station")
     station_scope: Literal["simple", "all"] = "simple"
-    proxy_service: Share = Field(default=0.0, description="帮办代办 availability")
+    proxy_service: Share = Field(default=0.0, description="帮办代办: share of townships with proxy agents")
     publicity: Share = Field(default=0.0, description="awareness campaign intensity")
     promise_visits: float = Field(
         default=2.0, ge=0, le=10, description="visits citizens are led to expect (最多跑一次 = 1)"
@@ -250,7 +370,9 @@ class Scenario(_Strict):
     demand: Demand = Demand()
     hall: Hall = Hall()
     stations: Stations = Stations()
+    proxy: Proxy = Proxy()
     staff: Staff = Staff()
+    feedback: Feedback = Feedback()
     citizens: Citizens = Citizens()
     behaviour: Behaviour = Behaviour()
     policy: Policy = Policy()

@@ -1,10 +1,12 @@
 """Built-in validation: the model reduced to an M/M/c hall must reproduce Erlang C and Little's law.
 
 `mmc_scenario` turns any scenario into a hall with one pool of identical windows, Poisson
-arrivals over a 24-hour session, exponential service and nothing else (no online channel, no
-stations, no missing materials, results by post). `validate_queueing` runs it through the full
-`ServiceModel` and compares P(wait), mean wait and mean number in system with theory, using
-between-day variation for standard errors (each day starts empty, so days are independent).
+arrivals at a constant rate around the clock, exponential service and nothing else (no online
+channel, no stations, no missing materials, no balking, results by post). Its session covers the
+whole day, so the queue carries across midnight and the hall is one continuous M/M/c queue.
+`validate_queueing` runs it through the full `ServiceModel` and compares P(wait), mean wait and
+mean number in system with theory; standard errors come from batch means over consecutive blocks
+of days (days are not independent), after a warm-up day.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ DEFAULT_SETTINGS: tuple[tuple[float, float, int], ...] = (
     (0.5, 1.0, 1),  # M/M/1 at half load
     (3.0, 0.5, 8),  # a larger hall at 75% load
     (1.0, 0.125, 10),  # slow services, 80% load
+    (0.95, 1.0, 1),  # M/M/1 at heavy load: only a queue carried across days gets this right
 )
 
 
@@ -62,7 +65,8 @@ def mmc_scenario(arrival_rate: float, service_rate: float, windows: int,
         "jurisdiction.population": population, "jurisdiction.enterprises": 0,
         "jurisdiction.townships": 1,
         "demand.cases_per_resident_year": arrival_rate * DAY_MINUTES * days_per_year / population,
-        "hall.windows": windows, "hall.sessions": [[0.0, DAY_MINUTES]],
+        "hall.windows": windows, "hall.sessions": [[0.0, DAY_MINUTES]], "hall.arrival_profile": [1.0],
+        "hall.reallocate_every_days": 0, "scenario.warmup_days": 0, "behaviour.balking": False,
         "hall.service_minutes_simple": 1.0 / service_rate,
         "hall.service_distribution": "exponential",
         "staff.competence_mean": 0.5, "staff.competence_sd": 0.0,
@@ -85,45 +89,52 @@ def mmc_scenario(arrival_rate: float, service_rate: float, windows: int,
     return Scenario.model_validate(data).with_updates(updates, source="M/M/c validation")
 
 
-def _ratio_se(totals: np.ndarray, counts: np.ndarray) -> tuple[float, float]:
-    """Ratio estimate sum(y)/sum(n) over independent days, with its standard error."""
-    ratio = totals.sum() / counts.sum()
-    d = totals.size
-    resid = totals - ratio * counts
-    se = np.sqrt(np.sum(resid**2) / (d * (d - 1))) / counts.mean()
-    return float(ratio), float(se)
+def _batch_ratio(totals: np.ndarray, counts: np.ndarray, batches: int) -> tuple[float, float]:
+    """Ratio estimate sum(y)/sum(n) with its batch-means standard error: the days are cut into
+    `batches` consecutive blocks and the block ratios treated as independent (Law & Kelton,
+    Simulation Modeling and Analysis, ch. 9.5.3)."""
+    ratio = float(totals.sum() / counts.sum())
+    blocks = np.array_split(np.arange(totals.size), batches)
+    means = np.array([totals[b].sum() / counts[b].sum() for b in blocks])
+    return ratio, float(means.std(ddof=1) / np.sqrt(len(blocks)))
 
 
 def check_mmc(arrival_rate: float, service_rate: float, windows: int, *, days: int = 30,
-              seed: int = 0, warmup_minutes: float = 120.0) -> QueueCheck:
+              seed: int = 0, warmup_days: int = 1, batches: int = 10) -> QueueCheck:
     """Run the M/M/c scenario through `ServiceModel` and compare with Erlang C and Little's law.
 
-    Customers arriving in the first `warmup_minutes` of each day are left out of the
-    statistics (each day starts with an empty hall; standard output-analysis practice).
+    The first `warmup_days` are left out (the hall opens empty); the rest are cut into `batches`
+    consecutive blocks for batch-means standard errors.
     """
     from simulation.model import ServiceModel
 
+    if days - warmup_days < 2 * batches:
+        raise ValueError(f"days ({days}) must exceed warmup_days ({warmup_days}) by at least "
+                         f"2 x batches ({2 * batches})")
     model = ServiceModel(mmc_scenario(arrival_rate, service_rate, windows), seed=seed)
     model.hall.trace = []
     for _ in range(days):
         model.step()
-    waited, waits, counts, area, horizon = [], [], [], [], []
-    for arrival, start, end in model.hall.trace:
-        keep = arrival >= warmup_minutes
-        w = start[keep] - arrival[keep]
+    waited, waits, counts = [], [], []
+    for arrival, start, _ in model.hall.trace[warmup_days:]:
+        w = start - arrival
         waited.append(np.count_nonzero(w > 1e-9))
         waits.append(w.sum())
-        counts.append(keep.sum())
-        # time-average number in system over [warmup, day end], sampled on a fine grid
-        grid = np.linspace(warmup_minutes, DAY_MINUTES, 4000)
-        in_system = (np.searchsorted(np.sort(arrival), grid, side="right")
-                     - np.searchsorted(np.sort(end), grid, side="right"))
-        area.append(in_system.mean())
-        horizon.append(1.0)
+        counts.append(arrival.size)
+    # time-average number in system per day: everyone (carried queues included) who has arrived
+    # and not yet left, on a fine grid of the day's minutes
+    arrivals_abs = np.concatenate([a + d * DAY_MINUTES for d, (a, _, _) in enumerate(model.hall.trace)])
+    ends_abs = np.sort(np.concatenate([e + d * DAY_MINUTES for d, (_, _, e) in enumerate(model.hall.trace)]))
+    arrivals_abs.sort()
+    area = []
+    for day in range(warmup_days, days):
+        grid = (day + np.linspace(0.0, 1.0, 4000, endpoint=False)) * DAY_MINUTES
+        area.append(np.mean(np.searchsorted(arrivals_abs, grid, side="right")
+                            - np.searchsorted(ends_abs, grid, side="right")))
     counts_a = np.asarray(counts, dtype=float)
-    p_wait, p_se = _ratio_se(np.asarray(waited, float), counts_a)
-    wait, w_se = _ratio_se(np.asarray(waits, float), counts_a)
-    in_sys, l_se = _ratio_se(np.asarray(area, float), np.asarray(horizon, float))
+    p_wait, p_se = _batch_ratio(np.asarray(waited, float), counts_a, batches)
+    wait, w_se = _batch_ratio(np.asarray(waits, float), counts_a, batches)
+    in_sys, l_se = _batch_ratio(np.asarray(area, float), np.ones(len(area)), batches)
     wq = erlang_c_wait(arrival_rate, service_rate, windows)
     return QueueCheck(
         arrival_rate=arrival_rate, service_rate=service_rate, windows=windows,
@@ -134,7 +145,7 @@ def check_mmc(arrival_rate: float, service_rate: float, windows: int, *, days: i
 
 
 def validate_queueing(settings: tuple[tuple[float, float, int], ...] = DEFAULT_SETTINGS, *,
-                      days: int = 30, seed: int = 0) -> pd.DataFrame:
+                      days: int = 100, seed: int = 0) -> pd.DataFrame:
     """One row per setting: simulated vs theoretical P(wait), mean wait and L, and `passed`."""
     rows = []
     for lam, mu, c in settings:

@@ -58,7 +58,7 @@ def test_run_refuses_to_overwrite_its_input(tmp_path):
 
 
 def test_validate_queueing_passes():
-    result = runner.invoke(app, ["validate", "queueing", "--days", "8"])
+    result = runner.invoke(app, ["validate", "queueing", "--days", "30", "--setting", "2,1,3", "--setting", "0.5,1,1"])
     assert result.exit_code == 0, result.output
     assert "reproduces Erlang C" in result.output
 

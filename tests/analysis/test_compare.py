@@ -124,7 +124,7 @@ def test_onenet_compare_prints_effects_and_writes_results(tmp_path):
     spec = tmp_path / "exp.toml"
     spec.write_text('[experiment]\nscenario = "baseline"\ncountermeasures = ["one_window", "run_at_most_once"]\n'
                     'replications = 3\nseed = 2\ndays = 20\n[experiment.updates]\n'
-                    '"jurisdiction.population" = 30000\n"jurisdiction.enterprises" = 1200\n"hall.windows" = 8\n',
+                    '"jurisdiction.population" = 30000\n"jurisdiction.enterprises" = 1200\n"hall.windows" = 12\n',
                     encoding="utf-8")
     result = CliRunner().invoke(app, ["compare", str(spec), "--out", str(out)])
     assert result.exit_code == 0, result.output

@@ -154,7 +154,7 @@ def _experiment_file(tmp_path, replications=4):
         "[experiment.packages]\n"
         'both = ["one_window", "data_sharing"]\n'
         "[experiment.updates]\n"
-        '"jurisdiction.population" = 30000\n"jurisdiction.enterprises" = 1200\n"hall.windows" = 8\n',
+        '"jurisdiction.population" = 30000\n"jurisdiction.enterprises" = 1200\n"hall.windows" = 12\n',
         encoding="utf-8")
     return path
 
@@ -163,7 +163,7 @@ def test_experiment_files_are_read_strictly(tmp_path):
     exp = load_experiment(_experiment_file(tmp_path))
     assert [a.name for a in exp.arms] == ["baseline", "one_window", "both"]
     assert exp.arms[2] == Arm("both", ("one_window", "data_sharing"))
-    assert exp.replications == 4 and exp.days == 40 and exp.updates["hall.windows"] == 8
+    assert exp.replications == 4 and exp.days == 40 and exp.updates["hall.windows"] == 12
     bad = tmp_path / "bad.toml"
     bad.write_text('[experiment]\nscenario = "baseline"\nreplicatons = 3\n', encoding="utf-8")
     with pytest.raises(ExperimentError, match=r"bad\.toml: experiment\.replicatons: unknown key"):
