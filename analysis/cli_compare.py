@@ -76,7 +76,7 @@ def effects_table(result: Comparison, kpis: tuple[str, ...] = cmp.HEADLINE_KPIS)
     """Rich table: one row per arm, one column per KPI, 'diff [CI]' with a mark when clear."""
     reps = result.experiment.replications
     table = Table(title=f"{result.experiment.scenario}: effect vs baseline, mean paired difference "
-                        f"± 95% CI half-width over {reps} replications (✓ better, ✗ worse after Holm adjustment)")
+                        f"± 95% CI half-width over {reps} replications (✓ better, ✗ worse: significant after Holm and at least the KPI's minimal important difference)")
     table.add_column("arm")
     for kpi in kpis:
         zh, en = KPI_LABELS.get(kpi, (kpi, kpi))

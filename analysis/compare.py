@@ -18,7 +18,7 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from analysis.experiment import BASELINE
-from simulation.kpis import GAP_KPIS, KPI_BETTER, KPI_LABELS, KPI_NAMES
+from simulation.kpis import GAP_KPIS, KPI_BETTER, KPI_LABELS, KPI_NAMES, minimal_important_difference
 
 # the KPIs a reform office asks about first; the ranking scores arms on these
 HEADLINE_KPIS: tuple[str, ...] = (
@@ -48,8 +48,10 @@ def effects(runs: pd.DataFrame, *, baseline: str = BASELINE, kpis: Sequence[str]
 
     Returns:
         A tidy DataFrame: kpi, arm, n (pairs), baseline_mean, arm_mean, diff, se, ci_low,
-        ci_high, t, p, p_holm, rel_change, better (+1 improvement, -1 worse, 0 no direction or
-        no clear change at Holm-adjusted p < 1 - confidence), significant.
+        ci_high, t, p, p_holm, rel_change, significant (Holm-adjusted p < 1 - confidence), mid
+        (the KPI's minimal important difference, `simulation.kpis.KPI_MID`), meaningful
+        (significant and |diff| >= mid), better (+1 meaningful improvement, -1 meaningfully
+        worse, 0 otherwise or for KPIs without a direction).
     """
     need = {"arm", "replication", "sample"}
     if not need <= set(runs.columns):
@@ -93,22 +95,27 @@ def effects(runs: pd.DataFrame, *, baseline: str = BASELINE, kpis: Sequence[str]
         table["rel_change"] = table["diff"] / table["baseline_mean"].abs()
     alpha = 1 - confidence
     table["significant"] = table["p_holm"] < alpha
+    table["mid"] = [minimal_important_difference(k, b) for k, b in zip(table["kpi"], table["baseline_mean"], strict=True)]
+    table["meaningful"] = table["significant"] & (table["diff"].abs() >= table["mid"])
     direction = table["kpi"].map(lambda k: KPI_BETTER.get(k, 0)).to_numpy()
-    table["better"] = np.where(table["significant"], direction * np.sign(table["diff"]), 0).astype(int)
+    table["better"] = np.where(table["meaningful"], direction * np.sign(table["diff"]), 0).astype(int)
     return table
 
 
 def ranking(effect_table: pd.DataFrame, kpis: Sequence[str] = HEADLINE_KPIS) -> pd.DataFrame:
     """Arms ranked by their standardized improvement over the headline KPIs.
 
-    Each KPI's effects are scaled by the largest absolute effect among the arms on that KPI, signed
-    so that improvement is positive; an arm's score is the mean over the KPIs (1 = best on every
-    KPI). Also counts the KPIs each arm clearly improves and clearly worsens (Holm-adjusted).
+    Only meaningful effects (significant after Holm and at least the KPI's minimal important
+    difference) count; the rest count as no change. Each KPI's effects are scaled by the largest
+    absolute meaningful effect among the arms on that KPI, signed so that improvement is positive;
+    an arm's score is the mean over the KPIs (1 = best on every KPI). Also counts the KPIs each
+    arm meaningfully improves and worsens. Arms with equal scores are tied (`tied` names them).
     """
     rows = effect_table[effect_table["kpi"].isin(kpis)].copy()
     if rows.empty:
         raise ValueError(f"no effects for the ranking KPIs {list(kpis)}")
-    rows["gain"] = rows["diff"] * rows["kpi"].map(lambda k: KPI_BETTER.get(k, 0))
+    counted = rows["meaningful"] if "meaningful" in rows else rows["better"] != 0
+    rows["gain"] = np.where(counted, rows["diff"] * rows["kpi"].map(lambda k: KPI_BETTER.get(k, 0)), 0.0)
     scale = rows.groupby("kpi")["gain"].transform(lambda g: g.abs().max())
     rows["score"] = np.where(scale > 0, rows["gain"] / scale.where(scale > 0, 1.0), 0.0)
     out = rows.groupby("arm", sort=False).agg(
@@ -116,7 +123,10 @@ def ranking(effect_table: pd.DataFrame, kpis: Sequence[str] = HEADLINE_KPIS) -> 
         worsens=("better", lambda b: int((b < 0).sum())))
     out = out.sort_values(["score", "improves"], ascending=[False, False])
     out.insert(0, "rank", np.arange(1, len(out) + 1))
-    return out.reset_index()
+    out = out.reset_index()
+    out["tied"] = [", ".join(a for a, s in zip(out["arm"], out["score"], strict=True)
+                             if a != arm and np.isclose(s, score)) for arm, score in zip(out["arm"], out["score"], strict=True)]
+    return out
 
 
 def equity(effect_table: pd.DataFrame) -> pd.DataFrame:
@@ -166,8 +176,13 @@ def verdict(effect_table: pd.DataFrame, ranked: pd.DataFrame, *, lang: str = "en
     """Plain sentences: the best arm overall and, per headline KPI, the arm that helps most."""
     lines = []
     best = ranked.iloc[0]
-    lines.append(f"Best overall on the headline KPIs: {best['arm']} (score {best['score']:.2f}; "
-                 f"clearly improves {best['improves']}, worsens {best['worsens']}).")
+    if best["improves"] == 0:
+        lines.append("No arm meaningfully improves any headline KPI (significant after Holm and at "
+                     "least its minimal important difference).")
+    else:
+        tied = f"; tied with {best['tied']}" if best.get("tied") else ""
+        lines.append(f"Best overall on the headline KPIs: {best['arm']} (score {best['score']:.2f}; "
+                     f"meaningfully improves {best['improves']}, worsens {best['worsens']}{tied}).")
     for kpi in HEADLINE_KPIS:
         rows = effect_table[effect_table["kpi"] == kpi]
         if rows.empty:
@@ -181,7 +196,8 @@ def verdict(effect_table: pd.DataFrame, ranked: pd.DataFrame, *, lang: str = "en
         if top["better"] > 0:
             lines.append(f"{label}: most improved by {top['arm']}, {effect}.")
         else:
-            lines.append(f"{label}: no arm clearly improves it (closest: {top['arm']}, {effect}).")
+            lines.append(f"{label}: no arm meaningfully improves it (closest: {top['arm']}, {effect}; "
+                         f"minimal important difference {top.get('mid', float('nan')):.3g}).")
     return lines
 
 

@@ -65,9 +65,9 @@ class Catalogue:
 def build_catalogue(scenario: Scenario) -> Catalogue:
     """Resolve the scenario's matters and apply the end-to-end online lever.
 
-    `policy.end_to_end_online_share` upgrades that share of all cases (by yearly volume —
-    individual and enterprise matters weighted by how many cases each audience brings — the
-    most-demanded online-capable matters first, as reform offices start with high-frequency
+    `policy.end_to_end_online_share` upgrades that share of the cases of online-capable matters
+    (depth 1-2; by yearly volume — individual and enterprise matters weighted by how many cases
+    each audience brings — the most-demanded first, as reform offices start with high-frequency
     matters) to online depth 3; matters with depth 0 stay offline by law.
     """
     departments = tuple(scenario.departments)
@@ -100,16 +100,17 @@ def build_catalogue(scenario: Scenario) -> Catalogue:
 
 
 def _upgrade_end_to_end(depth: np.ndarray, volume: np.ndarray, target: float) -> np.ndarray:
-    """Raise online-capable matters to depth 3 until `target` of all cases is end-to-end."""
+    """Raise online-capable matters (depth 1-2) to depth 3, the highest-volume first, until at
+    least `target` of their yearly cases are end-to-end online."""
     depth = depth.copy()
-    if target <= 0 or volume.sum() <= 0:
+    candidates = np.flatnonzero((depth >= 1) & (depth < 3))
+    total = volume[candidates].sum()
+    if target <= 0 or total <= 0:
         return depth
-    weight = volume / volume.sum()
-    covered = weight[depth == 3].sum()
-    for m in np.argsort(-weight, kind="stable"):
-        if covered >= target - 1e-12:
+    covered = 0.0
+    for m in candidates[np.argsort(-volume[candidates], kind="stable")]:
+        if covered >= target * total - 1e-12:
             break
-        if 1 <= depth[m] < 3:
-            depth[m] = 3
-            covered += weight[m]
+        depth[m] = 3
+        covered += volume[m]
     return depth

@@ -185,7 +185,11 @@ class ServiceHall:
     def reallocate(self, department_demand: np.ndarray) -> None:
         """Re-split the department windows in proportion to `department_demand` (observed window
         minutes); clerks move between department pools, comprehensive windows stay."""
-        _, wanted = allocate_windows(int(self.dept_windows.sum()), 0.0, department_demand)
+        total = int(self.dept_windows.sum())
+        _, wanted = allocate_windows(total, 0.0, department_demand)
+        # allocate_windows keeps a window back for a comprehensive pool when a department would
+        # go without; here the comprehensive pool is fixed, so every department window is placed
+        wanted[int(np.argmax(department_demand))] += total - int(wanted.sum())
         if np.array_equal(wanted, self.dept_windows):
             return
         spare: list[int] = []
@@ -202,7 +206,7 @@ class ServiceHall:
                 self.pool_members[1 + d] = np.concatenate([members, moved])
         for d in np.flatnonzero(wanted != self.dept_windows):
             self._free.pop(int(1 + d), None)
-        self.dept_windows = wanted
+        self.dept_windows = np.array([self.pool_members[1 + d].size for d in range(wanted.size)])
 
     # ---- a day at the windows ------------------------------------------------------------
 

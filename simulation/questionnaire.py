@@ -26,7 +26,6 @@ ONLINE_ITEMS = ("online_overall", "online_efficiency", "online_guide_accuracy",
                 "online_convenience", "online_operability")
 OFFLINE_ITEMS = ("offline_overall", "offline_efficiency", "offline_service_level",
                  "offline_attitude")
-ITEM_NOISE = 0.6  # item-specific noise around the latent judgement
 
 
 def administer(model: ServiceModel, *, n: int = 500, instrument: str = "haochaping",
@@ -65,7 +64,7 @@ def administer(model: ServiceModel, *, n: int = 500, instrument: str = "haochapi
     attitude = np.nan_to_num(attitude.astype(np.float64), nan=0.5)
 
     def item(shift: np.ndarray | float) -> np.ndarray:
-        return likert(latent + shift + ITEM_NOISE * rng.standard_normal(chosen.size), cuts).astype(float)
+        return likert(latent + shift + model.spec.behaviour.questionnaire_item_noise * rng.standard_normal(chosen.size), cuts).astype(float)
 
     online_items = {
         "online_overall": item(0.0),

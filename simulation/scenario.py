@@ -293,7 +293,7 @@ class Behaviour(_Strict):
         default=0.5, description="after a failed online attempt trust x (1 - cut x trust_learning)"
     )
     upload_failure_per_material: Share = Field(
-        default=0.04, description="chance an online attempt fails per material the citizen uploads"
+        default=0.08, description="chance an online attempt fails per material the citizen uploads"
     )
     depth3_online_bonus: float = Field(default=0.5, ge=-20, le=20, description="utility of fully online")
     missing_material_literacy_offset: float = Field(
@@ -324,6 +324,9 @@ class Behaviour(_Strict):
     expected_days_share_of_limit: float = Field(
         default=0.5, ge=0, le=2, description="days citizens expect, as a share of the legal limit"
     )
+    questionnaire_item_noise: float = Field(
+        default=0.6, ge=0, le=10, description="item-specific noise of questionnaire answers around the judgement"
+    )
     satisfaction_cutpoints: list[float] = Field(
         default=[-1.5, -0.5, 0.5, 1.5], min_length=4, max_length=4,
         description="latent cut points of the 1-5 answer",
@@ -346,7 +349,9 @@ class Policy(_Strict):
     data_sharing: Share = Field(default=0.2, description="share of shareable materials pulled")
     connectivity_uplift: Share = Field(default=0.0, description="raises every department's link")
     online_usability: Share = Field(default=0.6, description="an online function really works")
-    end_to_end_online_share: Share = Field(default=0.0, description="matters upgraded to depth 3")
+    end_to_end_online_share: Share = Field(
+        default=0.0, description="share of the cases of online-capable matters made fully online (depth 3)"
+    )
     one_time_notification: bool = Field(default=False, description="一次性告知 of missing materials")
     online_preexamination: bool = Field(default=False, description="网上预审 of materials")
     result_by_post: bool = Field(default=False, description="results posted, no collection visit")

@@ -142,3 +142,32 @@ def test_onenet_compare_rejects_a_malformed_package(tmp_path):
     assert result.exit_code == 2
     assert "NAME=CM1+CM2" in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_a_significant_effect_below_its_minimal_important_difference_is_not_meaningful():
+    """visits_per_case has an MID of 0.05 visits: a tiny but perfectly consistent change is
+    significant, yet no reform office would act on it, so it gets no ✓ and does not rank."""
+    tiny = [b - 0.01 + 0.001 * (i % 3) for i, b in enumerate(BASE)]
+    table = cmp.effects(_runs({"baseline": BASE, "tiny": tiny, "big": ARM}), kpis=["visits_per_case"])
+    rows = table.set_index("arm")
+    assert rows.loc["tiny", "significant"] and not rows.loc["tiny", "meaningful"]
+    assert rows.loc["tiny", "mid"] == pytest.approx(0.05) and rows.loc["tiny", "better"] == 0
+    assert rows.loc["big", "meaningful"] and rows.loc["big", "better"] == 1
+    ranked = cmp.ranking(table, kpis=["visits_per_case"]).set_index("arm")
+    assert ranked.loc["tiny", "score"] == 0 and ranked.loc["tiny", "improves"] == 0
+    assert ranked.loc["big", "rank"] == 1
+
+
+def test_relative_mids_scale_with_the_baseline():
+    from simulation.kpis import KPI_MID, KPI_NAMES, minimal_important_difference
+
+    assert set(KPI_NAMES) <= set(KPI_MID)  # every public KPI declares its MID
+    assert minimal_important_difference("backlog_cases", 2000.0) == pytest.approx(100.0)
+    assert minimal_important_difference("satisfaction_mean", 3.9) == pytest.approx(0.05)
+
+
+def test_the_verdict_says_when_no_arm_meaningfully_helps():
+    tiny = [b - 0.01 + 0.001 * (i % 3) for i, b in enumerate(BASE)]
+    table = cmp.effects(_runs({"baseline": BASE, "tiny": tiny}), kpis=["visits_per_case"])
+    lines = cmp.verdict(table, cmp.ranking(table, kpis=["visits_per_case"]))
+    assert lines[0].startswith("No arm meaningfully improves")

@@ -163,3 +163,14 @@ def test_on_the_spot_matters_are_issued_at_the_window(small):
     served_visits = lambda f: f["visits"] - f["unserved_visits"]  # noqa: E731 (balked or turned away)
     assert len(on_spot) > 20 and (served_visits(on_spot) == 1).all()
     assert (served_visits(later) >= 2).all()
+
+
+def test_reallocation_keeps_every_department_window(small):
+    """Re-splitting department windows from observed demand moves clerks, never loses one."""
+    model = ServiceModel(small.with_updates({"hall.reallocate_every_days": 5}), seed=2)
+    before = model.hall.dept_windows.sum()
+    model.run(40)
+    hall = model.hall
+    assert hall.dept_windows.sum() == before
+    assert sum(m.size for m in hall.pool_members) == hall.roster.size
+    assert np.array_equal(np.sort(np.concatenate(hall.pool_members)), np.arange(hall.roster.size))
