@@ -1,0 +1,1176 @@
+"""Structural equation models (结构方程模型) by maximum likelihood, in lavaan's syntax and on lavaan's scale.
+
+`sem(model, data)` reads lavaan syntax (`=~`, `~`, `~~`, `~ 1`, `:=`, labels and fixed values),
+sets up lavaan's `sem()` defaults, fits by maximum likelihood and returns a `SEMResult`: estimates
+with expected-information standard errors, standardized solutions (std.lv, std.all), R² of the
+endogenous variables, defined parameters with delta-method standard errors (and bootstrap
+intervals on request), modification indices, and lavaan's `fitMeasures()`. With `group=` the
+model is fitted to several groups at once, with lavaan's `group.equal` constraints; that is what
+`survey.measurement_invariance` builds on.
+
+The model is held in RAM form (McArdle & McDonald 1984): with A the directed paths (loadings and
+regressions), S the (residual) variances and covariances and m the intercepts/means of all
+observed and latent variables, and F selecting the observed ones,
+
+    Sigma = F (I - A)^-1 S (I - A)^-T F',   mu = F (I - A)^-1 m.
+
+The ML discrepancy per group is F_ML = log|Sigma| + tr(S_obs Sigma^-1) - log|S_obs| - p
+(+ (xbar - mu)' Sigma^-1 (xbar - mu) with a mean structure), the sample covariance with divisor N
+as lavaan's `likelihood = "normal"`; over groups F = sum_g (n_g / N) F_g and chi² = N F. It is
+minimised by Fisher scoring (Gauss-Newton steps with the expected information, halved until the
+discrepancy falls and Sigma stays positive definite), from lavaan-like start values ("fabin3"
+loadings, Hägglund 1982; residual variances half the observed variance). Convergence is judged by
+the gradient: every |dF/dtheta| below `gtol`. No bounds are imposed (lavaan's default); a negative
+variance or a latent correlation beyond ±1 is reported as an improper (Heywood) solution, in a
+warning and in the `flag` column of the estimates.
+
+References:
+    Rosseel, Y. (2012). lavaan: An R package for structural equation modeling. Journal of
+    Statistical Software, 48(2), 1-36.
+    Bollen, K. A. (1989). Structural Equations with Latent Variables. Wiley.
+    Sörbom, D. (1989). Model modification. Psychometrika, 54, 371-384 (modification indices).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from survey.errors import SurveyAnalysisError, SurveyAnalysisWarning
+from survey.lavaan_syntax import Modifier, ModelSyntax, Statement, parse_syntax
+
+
+class SEMConvergenceWarning(SurveyAnalysisWarning):
+    """The optimizer did not converge; estimates and fit measures are not trustworthy."""
+
+
+class ImproperSolutionWarning(SurveyAnalysisWarning):
+    """A (residual) variance is negative or a latent correlation exceeds 1 (a Heywood case)."""
+
+
+GROUP_EQUAL = ("loadings", "intercepts", "means", "residuals", "residual.covariances", "lv.variances",
+               "lv.covariances", "regressions")
+
+_OP_ORDER = {"=~": 0, "~": 1, "~~": 2, "~1": 4, ":=": 5}
+
+
+# ----------------------------------------------------------------------------------------------
+# data
+
+def _frame_of(data: object, caller: str) -> pd.DataFrame:
+    if isinstance(data, pd.DataFrame):
+        return data
+    frame = getattr(data, "data", None)
+    if isinstance(frame, pd.DataFrame):
+        return frame
+    raise SurveyAnalysisError(f"{caller}: data must be a DataFrame or SurveyData")
+
+
+def numeric_items(data: pd.DataFrame, items: Sequence[str], caller: str) -> pd.DataFrame:
+    """The named columns as floats; text, infinite values and absent columns are refused by name."""
+    absent = [i for i in items if i not in data.columns]
+    if absent:
+        raise SurveyAnalysisError(f"{caller}: the model names {absent}, which are not columns of the data; "
+                                  f"columns: {list(map(str, data.columns))[:30]}")
+    frame = data[list(items)].apply(pd.to_numeric, errors="coerce")
+    text = frame.isna() & data[list(items)].notna()
+    if text.any().any():
+        column = text.any().idxmax()
+        raise SurveyAnalysisError(f"{caller}: item {column!r} holds non-numeric values")
+    infinite = np.isinf(frame.to_numpy(float))
+    if infinite.any():
+        column = frame.columns[infinite.any(axis=0)][0]
+        raise SurveyAnalysisError(f"{caller}: item {column!r} holds infinite values; recode them as missing")
+    return frame.astype(float)
+
+
+@dataclass
+class _Sample:
+    x: np.ndarray  # respondents x observed
+    n: int
+    cov: np.ndarray
+    mean: np.ndarray
+    logdet: float
+
+    @classmethod
+    def of(cls, x: np.ndarray, names: Sequence[str], caller: str, label: str = "") -> _Sample:
+        n = len(x)
+        where = f" in group {label!r}" if label else ""
+        if n <= x.shape[1]:
+            raise SurveyAnalysisError(f"{caller}: {n} complete respondents{where} for {x.shape[1]} observed "
+                                      "variables; need more respondents than variables")
+        cov = np.cov(x, rowvar=False, ddof=0)
+        constant = [name for name, v in zip(names, np.diag(cov), strict=True) if v <= 0]
+        if constant:
+            raise SurveyAnalysisError(f"{caller}: constant item(s) {constant}{where}")
+        sign, logdet = np.linalg.slogdet(cov)
+        if sign <= 0 or not np.isfinite(logdet):
+            raise SurveyAnalysisError(f"{caller}: the covariance matrix of the observed variables{where} is "
+                                      "singular (a variable is a combination of others)")
+        return cls(x, n, cov, x.mean(axis=0), float(logdet))
+
+
+# ----------------------------------------------------------------------------------------------
+# specification: lavaan's parameter table
+
+@dataclass
+class _Row:
+    lhs: str
+    op: str
+    rhs: str
+    group: int
+    fixed: float | None  # None when free
+    start: float = 0.0
+    label: str | None = None
+    user: bool = True
+    exo: bool = False  # fixed at a sample value (fixed.x)
+    free: int = -1  # index into theta
+
+
+class Specification:
+    """lavaan's parameter table for a parsed model: which parameters are free, fixed or equal."""
+
+    def __init__(self, syntax: ModelSyntax, n_groups: int, *, std_lv: bool, group_equal: Sequence[str],
+                 meanstructure: bool, fixed_x: bool, orthogonal: bool = False) -> None:
+        unknown = [g for g in group_equal if g not in GROUP_EQUAL]
+        if unknown:
+            raise SurveyAnalysisError(f"group_equal: {unknown} unknown; choose from {list(GROUP_EQUAL)}")
+        self.syntax = syntax
+        self.n_groups = n_groups
+        self.std_lv = std_lv
+        self.group_equal = tuple(group_equal)
+        self.meanstructure = meanstructure
+        st = syntax.statements
+        self.lv = list(dict.fromkeys(s.lhs for s in st if s.op == "=~"))
+        names: list[str] = []
+        for s in st:
+            if s.op == "=~":
+                names.append(s.rhs)
+        for s in st:
+            names += [s.lhs, s.rhs] if s.op != "~1" else [s.lhs]
+        self.ov = [name for name in dict.fromkeys(names) if name and name not in self.lv]
+        lhs_reg = {s.lhs for s in st if s.op == "~"}
+        rhs_reg = {s.rhs for s in st if s.op == "~"}
+        indicators = {s.rhs for s in st if s.op == "=~"}
+        user_cov = {n for s in st if s.op == "~~" for n in (s.lhs, s.rhs)}
+        self.ov_x = [v for v in self.ov if v in rhs_reg and v not in lhs_reg and v not in indicators
+                     and v not in user_cov] if fixed_x else []
+        self.ov_y = [v for v in self.ov if v in lhs_reg and v not in rhs_reg and v not in indicators]
+        self.lv_y = [v for v in self.lv if v in lhs_reg and v not in rhs_reg]
+        self.lv_x = [v for v in self.lv if v not in lhs_reg]
+        self.endogenous = [v for v in self.ov if v not in self.ov_x] + [v for v in self.lv if v in lhs_reg]
+        self.names = self.ov + self.lv
+        self.index = {v: i for i, v in enumerate(self.names)}
+        self.p, self.k = len(self.ov), len(self.lv)
+        if not self.ov:
+            raise SurveyAnalysisError("the model names no observed variable")
+        for f in self.lv:
+            if not any(s.op == "=~" and s.lhs == f for s in st):
+                raise SurveyAnalysisError(f"latent variable {f!r} has no indicator")
+        self.rows: list[_Row] = []
+        self._keys: dict[tuple[int, str, str, str], _Row] = {}
+        for g in range(n_groups):
+            self._build_group(g, orthogonal)
+        self._number()
+
+    # -- construction
+    def _add(self, g: int, lhs: str, op: str, rhs: str, mod: Modifier | None = None, *, user: bool,
+             fixed: float | None = None, exo: bool = False) -> None:
+        key = (g, lhs, op, rhs)
+        if op == "~~" and (g, rhs, op, lhs) in self._keys:
+            key = (g, rhs, op, lhs)
+        if key in self._keys:
+            if user:
+                row = self._keys[key]
+                if mod is not None:
+                    row.fixed = mod.fixed if mod.fixed is not None else (None if mod.free else row.fixed)
+                    row.label = mod.label or row.label
+                row.user = True
+            return
+        if mod is not None and mod.fixed is not None:
+            fixed = mod.fixed
+        elif mod is not None and mod.free:
+            fixed = None
+        row = _Row(key[1], op, key[3], g, fixed, label=mod.label if mod else None, user=user, exo=exo)
+        self._keys[key] = row
+        self.rows.append(row)
+
+    def _build_group(self, g: int, orthogonal: bool) -> None:
+        st = self.syntax.statements
+        for f in self.lv:
+            loadings = [s for s in st if s.op == "=~" and s.lhs == f]
+            any_fixed = any(s.modifier(g).fixed is not None for s in loadings)
+            for pos, s in enumerate(loadings):
+                mod = s.modifier(g)
+                marker = (pos == 0 and not self.std_lv and not any_fixed and not mod.free)
+                self._add(g, f, "=~", s.rhs, mod, user=True, fixed=1.0 if marker else None)
+        for s in st:
+            if s.op == "~":
+                self._add(g, s.lhs, "~", s.rhs, s.modifier(g), user=True)
+        for s in st:
+            if s.op == "~~":
+                for name in (s.lhs, s.rhs):
+                    if name not in self.index:
+                        raise SurveyAnalysisError(f"{name!r} in '{s.lhs} ~~ {s.rhs}' is not a variable of the model")
+                self._add(g, s.lhs, "~~", s.rhs, s.modifier(g), user=True)
+            elif s.op == "~1":
+                self._add(g, s.lhs, "~1", "", s.modifier(g), user=True)
+        # variances
+        for v in self.ov:
+            if v in self.ov_x:
+                continue
+            self._add(g, v, "~~", v, user=False)
+        for f in self.lv:
+            fix_first = self.std_lv and (g == 0 or "loadings" not in self.group_equal)
+            self._add(g, f, "~~", f, user=False, fixed=1.0 if fix_first else None)
+        # covariances lavaan adds by itself
+        def pairs(names: list[str]) -> list[tuple[str, str]]:
+            return [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
+        for a, b in pairs(self.lv_x):
+            self._add(g, a, "~~", b, user=False, fixed=0.0 if orthogonal else None)
+        for a, b in pairs(self.lv_y) + pairs(self.ov_y):
+            self._add(g, a, "~~", b, user=False)
+        for i, a in enumerate(self.ov_x):
+            for b in self.ov_x[i:]:
+                self._add(g, a, "~~", b, user=False, fixed=0.0, exo=True)
+        if self.meanstructure:
+            for v in self.ov:
+                self._add(g, v, "~1", "", user=False, exo=v in self.ov_x, fixed=0.0 if v in self.ov_x else None)
+            free_means = g > 0 and "intercepts" in self.group_equal and "means" not in self.group_equal
+            for f in self.lv:
+                self._add(g, f, "~1", "", user=False, fixed=None if free_means else 0.0)
+
+    def _kind(self, row: _Row) -> str | None:
+        lv = set(self.lv)
+        if row.op == "=~":
+            return "loadings"
+        if row.op == "~":
+            return "regressions"
+        if row.op == "~1":
+            return "means" if row.lhs in lv else "intercepts"
+        if row.op == "~~":
+            both_lv = row.lhs in lv and row.rhs in lv
+            if row.lhs == row.rhs:
+                return "lv.variances" if both_lv else "residuals"
+            return "lv.covariances" if both_lv else "residual.covariances"
+        return None
+
+    def _number(self) -> None:
+        shared: dict[tuple, int] = {}
+        count = 0
+        for row in self.rows:
+            if row.fixed is not None:
+                continue
+            key: tuple | None = None
+            if row.label:
+                key = ("label", row.label)
+            elif self.n_groups > 1 and self._kind(row) in self.group_equal:
+                key = ("eq", row.lhs, row.op, row.rhs)
+            if key is not None and key in shared:
+                row.free = shared[key]
+                continue
+            row.free = count
+            if key is not None:
+                shared[key] = count
+            count += 1
+        self.n_free = count
+        # rows that are free in group 1 but fixed in another under group.equal are left as written
+        self.labels = {row.label: row for row in self.rows if row.label}
+        for d in self.syntax.defined:
+            missing = [name for name in d.labels if name not in self.labels and name not in
+                       {x.name for x in self.syntax.defined}]
+            if missing:
+                raise SurveyAnalysisError(f"cannot read '{d.name} := {d.expression}': {missing} are not "
+                                          "parameter labels of the model (label a parameter as 'a*x')")
+
+    # -- matrices
+    def locations(self, row: _Row) -> tuple[str, int, int]:
+        ix = self.index
+        if row.op == "=~":
+            return "A", ix[row.rhs], ix[row.lhs]
+        if row.op == "~":
+            return "A", ix[row.lhs], ix[row.rhs]
+        if row.op == "~~":
+            return "S", ix[row.lhs], ix[row.rhs]
+        return "M", ix[row.lhs], 0
+
+
+# ----------------------------------------------------------------------------------------------
+# the estimator
+
+class _Group:
+    """Fixed matrices and free-entry positions of one group, with its sample."""
+
+    def __init__(self, spec: Specification, g: int, sample: _Sample) -> None:
+        v = len(spec.names)
+        self.spec, self.g, self.sample = spec, g, sample
+        self.rows = [r for r in spec.rows if r.group == g]
+        self.A0, self.S0, self.m0 = np.zeros((v, v)), np.zeros((v, v)), np.zeros(v)
+        a, s, m = [], [], []
+        for r in self.rows:
+            kind, i, j = spec.locations(r)
+            if r.free < 0:
+                self._place(kind, i, j, r.fixed if not r.exo else 0.0)
+            elif kind == "A":
+                a.append((i, j, r.free))
+            elif kind == "S":
+                s.append((i, j, r.free))
+            else:
+                m.append((i, r.free))
+        self.a = np.array(a, dtype=int).reshape(-1, 3)
+        self.s = np.array(s, dtype=int).reshape(-1, 3)
+        self.m = np.array(m, dtype=int).reshape(-1, 2)
+        self.s_off = self.s[:, 0] != self.s[:, 1]
+        self.set_sample(sample)
+
+    def _place(self, kind: str, i: int, j: int, value: float) -> None:
+        if kind == "A":
+            self.A0[i, j] = value
+        elif kind == "S":
+            self.S0[i, j] = self.S0[j, i] = value
+        else:
+            self.m0[i] = value
+
+    def set_sample(self, sample: _Sample) -> None:
+        """Exogenous observed variables (fixed.x) take the sample's (co)variances and means."""
+        self.sample = sample
+        ix = self.spec.index
+        for r in self.rows:
+            if r.exo:
+                i = ix[r.lhs]
+                if r.op == "~~":
+                    j = ix[r.rhs]
+                    self.S0[i, j] = self.S0[j, i] = sample.cov[i, j]
+                elif r.op == "~1":
+                    self.m0[i] = sample.mean[i]
+
+    def matrices(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        A, S, m = self.A0.copy(), self.S0.copy(), self.m0.copy()
+        if len(self.a):
+            A[self.a[:, 0], self.a[:, 1]] = theta[self.a[:, 2]]
+        if len(self.s):
+            S[self.s[:, 0], self.s[:, 1]] = theta[self.s[:, 2]]
+            S[self.s[:, 1], self.s[:, 0]] = theta[self.s[:, 2]]
+        if len(self.m):
+            m[self.m[:, 0]] = theta[self.m[:, 1]]
+        return A, S, m
+
+    def implied(self, theta: np.ndarray) -> dict[str, np.ndarray] | None:
+        A, S, m = self.matrices(theta)
+        try:
+            B = np.linalg.inv(np.eye(len(A)) - A)
+        except np.linalg.LinAlgError:
+            return None
+        C = B @ S @ B.T
+        p = self.spec.p
+        return {"A": A, "S": S, "m": m, "B": B, "C": C, "sigma": C[:p, :p], "mu": (B @ m)[:p], "Bm": B @ m}
+
+    def discrepancy(self, theta: np.ndarray) -> float:
+        imp = self.implied(theta)
+        if imp is None:
+            return np.inf
+        sign, logdet = np.linalg.slogdet(imp["sigma"])
+        if sign <= 0:
+            return np.inf
+        inv = np.linalg.inv(imp["sigma"])
+        s = self.sample
+        value = logdet + np.sum(s.cov * inv) - s.logdet - self.spec.p
+        if self.spec.meanstructure:
+            d = s.mean - imp["mu"]
+            value += d @ inv @ d
+        return float(value)
+
+    def jacobian(self, imp: dict[str, np.ndarray], q: int) -> tuple[np.ndarray, np.ndarray]:
+        """dSigma/dtheta (q x p x p) and dmu/dtheta (q x p)."""
+        p = self.spec.p
+        P, Q = imp["B"][:p, :], imp["C"][:p, :]
+        d_sigma = np.zeros((q, p, p))
+        d_mu = np.zeros((q, p))
+        if len(self.a):
+            i, j, k = self.a.T
+            block = P[:, i].T[:, :, None] * Q[:, j].T[:, None, :]
+            np.add.at(d_sigma, k, block + block.transpose(0, 2, 1))
+            if self.spec.meanstructure:
+                np.add.at(d_mu, k, P[:, i].T * imp["Bm"][j][:, None])
+        if len(self.s):
+            i, j, k = self.s.T
+            block = P[:, i].T[:, :, None] * P[:, j].T[:, None, :]
+            block[self.s_off] += block[self.s_off].transpose(0, 2, 1)
+            np.add.at(d_sigma, k, block)
+        if len(self.m) and self.spec.meanstructure:
+            i, k = self.m.T
+            np.add.at(d_mu, k, P[:, i].T)
+        return d_sigma, d_mu
+
+    def derivatives(self, theta: np.ndarray, q: int, *, info: bool = True
+                    ) -> tuple[float, np.ndarray, np.ndarray | None]:
+        """F_g, its gradient and its expected Hessian (2 x the unit Fisher information)."""
+        imp = self.implied(theta)
+        if imp is None:
+            return np.inf, np.zeros(q), None
+        sigma = imp["sigma"]
+        sign, logdet = np.linalg.slogdet(sigma)
+        if sign <= 0:
+            return np.inf, np.zeros(q), None
+        inv = np.linalg.inv(sigma)
+        s = self.sample
+        value = logdet + np.sum(s.cov * inv) - s.logdet - self.spec.p
+        d_sigma, d_mu = self.jacobian(imp, q)
+        if self.spec.meanstructure:
+            d = s.mean - imp["mu"]
+            value += d @ inv @ d
+            w = inv @ d
+            g_sigma = inv - inv @ (s.cov + np.outer(d, d)) @ inv
+            grad = np.einsum("qkl,kl->q", d_sigma, g_sigma) - 2 * d_mu @ w
+        else:
+            g_sigma = inv - inv @ s.cov @ inv
+            grad = np.einsum("qkl,kl->q", d_sigma, g_sigma)
+        hess = None
+        if info:
+            K = np.einsum("ik,qkl->qil", inv, d_sigma)
+            hess = np.einsum("qij,rji->qr", K, K)
+            if self.spec.meanstructure:
+                hess += 2 * d_mu @ inv @ d_mu.T
+        return float(value), grad, hess
+
+
+def _fabin3(cov: np.ndarray, idx: list[int]) -> np.ndarray:
+    """Hägglund's (1982) instrumental-variable loadings relative to the first indicator (lavaan's
+    "fabin3" start values): lambda_i = s_iJ S_JJ^-1 s_J1 / s_1J S_JJ^-1 s_J1, J the other indicators."""
+    lam = np.ones(len(idx))
+    if len(idx) < 3:
+        if len(idx) == 2 and cov[idx[0], idx[0]] > 0:
+            lam[1] = cov[idx[1], idx[0]] / cov[idx[0], idx[0]]
+        return lam
+    for pos in range(1, len(idx)):
+        rest = [idx[r] for r in range(1, len(idx)) if r != pos]
+        s33 = cov[np.ix_(rest, rest)]
+        s31 = cov[rest, idx[0]]
+        s23 = cov[idx[pos], rest]
+        try:
+            w = np.linalg.solve(s33, s31)
+        except np.linalg.LinAlgError:
+            continue
+        denominator = s31 @ w
+        if abs(denominator) > 1e-12:
+            lam[pos] = (s23 @ w) / denominator
+    return lam
+
+
+def _start_values(spec: Specification, groups: list[_Group]) -> np.ndarray:
+    values: dict[int, list[float]] = {}
+    for grp in groups:
+        cov, mean, g = grp.sample.cov, grp.sample.mean, grp.g
+        ix = spec.index
+        lam_start: dict[tuple[str, str], float] = {}
+        psi_start: dict[str, float] = {}
+        for f in spec.lv:
+            rows = [r for r in grp.rows if r.op == "=~" and r.lhs == f and r.rhs in ix and ix[r.rhs] < spec.p]
+            idx = [ix[r.rhs] for r in rows]
+            if not idx:
+                psi_start[f] = 0.05
+                continue
+            lam = _fabin3(cov, idx)
+            scale = next((r.fixed for r in rows if r.fixed not in (None, 0.0)), 1.0)
+            ref = rows[0].fixed if rows[0].fixed not in (None, 0.0) else None
+            if ref is None and scale != 1.0:
+                pos = next(i for i, r in enumerate(rows) if r.fixed not in (None, 0.0))
+                lam = lam / lam[pos] * scale
+            outer = np.outer(lam, lam)
+            off = ~np.eye(len(idx), dtype=bool)
+            if off.any() and np.sum(outer[off] ** 2) > 0:
+                psi = float(np.sum(cov[np.ix_(idx, idx)][off] * outer[off]) / np.sum(outer[off] ** 2))
+            else:
+                psi = 0.5 * cov[idx[0], idx[0]]
+            psi = max(psi, 0.05 * cov[idx[0], idx[0]])
+            psi_start[f] = psi
+            std = spec.std_lv or rows[0].fixed is None
+            for r, value in zip(rows, lam, strict=True):
+                lam_start[(f, r.rhs)] = value * np.sqrt(psi) if std and spec.std_lv else value
+        for r in grp.rows:
+            if r.free < 0:
+                continue
+            if r.op == "=~":
+                value = lam_start.get((r.lhs, r.rhs), 1.0)
+            elif r.op == "~~" and r.lhs == r.rhs:
+                if r.lhs in spec.lv:
+                    value = psi_start.get(r.lhs, 0.05) if not spec.std_lv else 1.0
+                else:
+                    value = 0.5 * cov[ix[r.lhs], ix[r.lhs]]
+            elif r.op == "~1" and r.lhs not in spec.lv:
+                value = mean[ix[r.lhs]]
+            else:
+                value = 0.0
+            values.setdefault(r.free, []).append(value)
+    return np.array([np.mean(values[i]) for i in range(spec.n_free)])
+
+
+@dataclass
+class _Estimate:
+    theta: np.ndarray
+    converged: bool
+    iterations: int
+    gradient: np.ndarray
+    message: str
+
+
+class Estimator:
+    """Multi-group ML estimation of a `Specification`."""
+
+    def __init__(self, spec: Specification, samples: list[_Sample]) -> None:
+        self.spec = spec
+        self.groups = [_Group(spec, g, s) for g, s in enumerate(samples)]
+        self.n_total = sum(s.n for s in samples)
+
+    def set_samples(self, samples: list[_Sample]) -> None:
+        for grp, s in zip(self.groups, samples, strict=True):
+            grp.set_sample(s)
+        self.n_total = sum(s.n for s in samples)
+
+    def objective(self, theta: np.ndarray) -> float:
+        return sum(grp.sample.n / self.n_total * grp.discrepancy(theta) for grp in self.groups)
+
+    def derivatives(self, theta: np.ndarray, info: bool = True) -> tuple[float, np.ndarray, np.ndarray | None]:
+        q = self.spec.n_free
+        value, grad, hess = 0.0, np.zeros(q), np.zeros((q, q)) if info else None
+        for grp in self.groups:
+            w = grp.sample.n / self.n_total
+            v, g, h = grp.derivatives(theta, q, info=info)
+            if not np.isfinite(v):
+                return np.inf, grad, None
+            value += w * v
+            grad += w * g
+            if info and h is not None:
+                hess += w * h
+        return value, grad, hess
+
+    def fit(self, start: np.ndarray | None = None, *, max_iter: int = 500, gtol: float = 1e-6) -> _Estimate:
+        theta = _start_values(self.spec, self.groups) if start is None else start.copy()
+        value, grad, hess = self.derivatives(theta)
+        if not np.isfinite(value):
+            theta = self._rescue_start(theta)
+            value, grad, hess = self.derivatives(theta)
+            if not np.isfinite(value):
+                raise SurveyAnalysisError("the start values give a covariance matrix that is not positive "
+                                          "definite; the model cannot be estimated on these data")
+        iterations = 0
+        message = "converged"
+        while iterations < max_iter and np.max(np.abs(grad), initial=0.0) >= gtol:
+            iterations += 1
+            try:
+                step = np.linalg.solve(hess + 1e-10 * np.eye(len(theta)), grad)
+            except np.linalg.LinAlgError:
+                step = np.linalg.lstsq(hess, grad, rcond=None)[0]
+            if grad @ step <= 0:  # not a descent direction (information not positive definite)
+                step = grad
+            alpha, accepted = 1.0, False
+            while alpha > 1e-10:
+                trial = theta - alpha * step
+                trial_value = self.objective(trial)
+                if np.isfinite(trial_value) and trial_value <= value - 1e-4 * alpha * (grad @ step):
+                    accepted = True
+                    break
+                alpha /= 2
+            if not accepted:
+                message = "line search failed"
+                break
+            theta = trial
+            value, grad, hess = self.derivatives(theta)
+        if np.max(np.abs(grad), initial=0.0) >= gtol and iterations < max_iter:
+            theta, grad, more = self._polish(theta, max_iter - iterations, gtol)
+            iterations += more
+        converged = bool(np.max(np.abs(grad), initial=0.0) < gtol)
+        if not converged and message == "converged":
+            message = f"iteration limit ({max_iter}) reached"
+        return _Estimate(theta, converged, iterations, grad, "converged" if converged else message)
+
+    def _rescue_start(self, theta: np.ndarray) -> np.ndarray:
+        """Start from the independence model when the data-driven start is not admissible."""
+        theta = theta.copy()
+        for grp in self.groups:
+            for r in grp.rows:
+                if r.free >= 0 and not (r.op == "~~" and r.lhs == r.rhs) and r.op != "~1":
+                    theta[r.free] = 0.0
+        return theta
+
+    def _polish(self, theta: np.ndarray, max_iter: int, gtol: float) -> tuple[np.ndarray, np.ndarray, int]:
+        def fun(t: np.ndarray) -> tuple[float, np.ndarray]:
+            value, grad, _ = self.derivatives(t, info=False)
+            return (value, grad) if np.isfinite(value) else (1e10, np.zeros_like(t))
+
+        res = optimize.minimize(fun, theta, jac=True, method="BFGS",
+                                options={"maxiter": max(max_iter, 1), "gtol": gtol * 0.1})
+        _, grad, _ = self.derivatives(res.x, info=False)
+        return res.x, grad, int(res.nit)
+
+    def vcov(self, theta: np.ndarray) -> np.ndarray:
+        """Var(theta) from the expected information: (N/2 x sum_g w_g H_g)^-1."""
+        _, _, hess = self.derivatives(theta)
+        info = 0.5 * self.n_total * hess
+        try:
+            return np.linalg.inv(info)
+        except np.linalg.LinAlgError:
+            return np.full_like(info, np.nan)
+
+
+# ----------------------------------------------------------------------------------------------
+# results
+
+def _rmsea_ci(chi2: float, df: float, n: int, groups: int, level: float = 0.90) -> tuple[float, float]:
+    """lavaan's interval: noncentrality lambda with P(X <= chi2 | df, lambda) = 0.95 / 0.05."""
+    def solve(target: float) -> float:
+        def f(lam: float) -> float:
+            return (stats.ncx2.cdf(chi2, df, lam) if lam > 0 else stats.chi2.cdf(chi2, df)) - target
+        if f(0.0) < 0:
+            return 0.0
+        hi = max(1.0, chi2)
+        while f(hi) > 0:
+            hi *= 2
+        return optimize.brentq(f, 0.0, hi)
+
+    tail = (1 - level) / 2
+    lo, hi = solve(1 - tail), solve(tail)
+    return float(np.sqrt(lo / (df * n) * groups)), float(np.sqrt(hi / (df * n) * groups))
+
+
+def _fit_measures(est: Estimator, theta: np.ndarray) -> dict[str, float]:
+    spec, groups, n = est.spec, est.groups, est.n_total
+    G = len(groups)
+    p = spec.p
+    x_idx = [spec.index[v] for v in spec.ov_x]
+    y_idx = [i for i in range(p) if i not in x_idx]
+    px = len(x_idx)
+    moments_per_group = p * (p + 1) / 2 + (p if spec.meanstructure else 0) - px * (px + 1) / 2 - (
+        px if spec.meanstructure else 0)
+    q = spec.n_free
+    df = G * moments_per_group - q
+    chi2, logl, logl_h1, chi2_b, srmr, gfi_num, gfi_den = 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
+    for grp in groups:
+        s = grp.sample
+        f = grp.discrepancy(theta)
+        chi2 += s.n * f
+        imp = grp.implied(theta)
+        sigma, mu = imp["sigma"], imp["mu"]
+        inv = np.linalg.inv(sigma)
+        d = s.mean - mu if spec.meanstructure else np.zeros(p)
+        logl += -0.5 * s.n * (p * np.log(2 * np.pi) + np.linalg.slogdet(sigma)[1] + np.sum(s.cov * inv) + d @ inv @ d)
+        logl_h1 += -0.5 * s.n * (p * np.log(2 * np.pi) + s.logdet + p)
+        base = np.diag(np.diag(s.cov))
+        if x_idx:
+            base[np.ix_(x_idx, x_idx)] = s.cov[np.ix_(x_idx, x_idx)]
+        chi2_b += s.n * (np.linalg.slogdet(base)[1] - s.logdet)
+        scale = np.sqrt(np.outer(np.diag(s.cov), np.diag(s.cov)))
+        resid = (s.cov - sigma) / scale
+        srmr += s.n / n * float(np.sqrt(np.mean(resid[np.tril_indices(p)] ** 2)))
+        ws = inv @ s.cov
+        gfi_num += s.n / n * np.trace((ws - np.eye(p)) @ (ws - np.eye(p)))
+        gfi_den += s.n / n * np.trace(ws @ ws)
+    df_b = G * (moments_per_group - len(y_idx) - (len(y_idx) if spec.meanstructure else 0))
+    p_value = float(stats.chi2.sf(chi2, df)) if df > 0 else float("nan")
+    d, d_b = max(chi2 - df, 0.0), max(chi2_b - df_b, 0.0)
+    cfi = 1.0 - d / max(d, d_b) if max(d, d_b) > 0 else 1.0
+    tli = ((chi2_b / df_b) - (chi2 / df)) / ((chi2_b / df_b) - 1.0) if df > 0 and df_b > 0 else float("nan")
+    rmsea = float(np.sqrt(max(chi2 / n / df - 1.0 / n, 0.0)) * np.sqrt(G)) if df > 0 else float("nan")
+    lo, hi = _rmsea_ci(chi2, df, n, G) if df > 0 else (float("nan"), float("nan"))
+    rmsea_p = float(stats.ncx2.sf(chi2, df, 0.05**2 * df * n / G)) if df > 0 else float("nan")
+    gfi = 1.0 - gfi_num / gfi_den
+    npar = q
+    n_moments = G * (p * (p + 1) / 2)
+    agfi = 1.0 - n_moments / df * (1 - gfi) if df > 0 else float("nan")
+    return {"chi2": float(chi2), "df": float(df), "p": p_value, "baseline_chi2": float(chi2_b),
+            "baseline_df": float(df_b), "cfi": float(cfi), "tli": float(tli),
+            "nfi": float((chi2_b - chi2) / chi2_b), "ifi": float((chi2_b - chi2) / (chi2_b - df)),
+            "rmsea": rmsea, "rmsea_ci_lower": lo, "rmsea_ci_upper": hi, "rmsea_pvalue": rmsea_p,
+            "srmr": srmr, "gfi": float(gfi), "agfi": float(agfi), "logl": float(logl),
+            "unrestricted_logl": float(logl_h1), "npar": float(npar), "aic": float(-2 * logl + 2 * npar),
+            "bic": float(-2 * logl + npar * np.log(n)), "ntotal": float(n)}
+
+
+def _standardize(spec: Specification, grp: _Group, theta: np.ndarray, rows: list[_Row],
+                 values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """lavaan's std.lv and std.all (cov.std = TRUE: residual covariances by residual SDs)."""
+    imp = grp.implied(theta)
+    total = np.diag(imp["C"])
+    resid = np.diag(imp["S"])
+    sd = np.sqrt(np.abs(total))
+    lv = set(spec.lv)
+    ix = spec.index
+    std_lv, std_all = np.full(len(rows), np.nan), np.full(len(rows), np.nan)
+    for n, (r, value) in enumerate(zip(rows, values, strict=True)):
+        a = ix[r.lhs]
+        if r.op == "=~":
+            b = ix[r.rhs]
+            std_lv[n] = value * sd[a] / (sd[b] if r.rhs in lv else 1.0)
+            std_all[n] = value * sd[a] / sd[b]
+        elif r.op == "~":
+            b = ix[r.rhs]
+            std_lv[n] = value * (sd[b] if r.rhs in lv else 1.0) / (sd[a] if r.lhs in lv else 1.0)
+            std_all[n] = value * sd[b] / sd[a]
+        elif r.op == "~~":
+            b = ix[r.rhs]
+            if a == b:
+                std_lv[n] = value / total[a] if r.lhs in lv else value
+                std_all[n] = value / total[a]
+            else:
+                ra, rb = np.sqrt(abs(resid[a])), np.sqrt(abs(resid[b]))
+                std_lv[n] = value / ((ra if r.lhs in lv else 1.0) * (rb if r.rhs in lv else 1.0))
+                std_all[n] = value / (ra * rb)
+        elif r.op == "~1":
+            std_lv[n] = value / sd[a] if r.lhs in lv else value
+            std_all[n] = value / sd[a]
+    return std_lv, std_all
+
+
+@dataclass
+class SEMResult:
+    """A fitted structural equation model.
+
+    `estimates` is lavaan's `parameterEstimates()` joined with `standardizedSolution()`: one row
+    per parameter (lhs, op, rhs, [group], label, est, se, z, p, ci_lower, ci_upper, std_lv,
+    std_all, flag), defined parameters (op ':=') last. `flag` says "Heywood" on a negative
+    variance, "|r| > 1" on an impossible correlation and "not converged" everywhere when the
+    optimizer stopped early. `fit` holds lavaan's `fitMeasures()` under the same names.
+    """
+
+    estimates: pd.DataFrame
+    fit: dict[str, float]
+    n: int
+    converged: bool
+    improper: bool
+    iterations: int
+    group_labels: list[str]
+    notes: list[str]
+    model: str
+    _estimator: Estimator = field(repr=False)
+    _theta: np.ndarray = field(repr=False)
+    _vcov: np.ndarray = field(repr=False)
+
+    def __getattr__(self, name: str) -> float:
+        fit = self.__dict__.get("fit", {})
+        if name in fit:
+            return fit[name]
+        raise AttributeError(name)
+
+    @property
+    def spec(self) -> Specification:
+        return self._estimator.spec
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.estimates.copy()
+
+    def fit_table(self) -> pd.DataFrame:
+        keys = ["chi2", "df", "p", "cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "srmr",
+                "gfi", "agfi", "nfi", "ifi", "logl", "aic", "bic"]
+        table = pd.DataFrame({"value": [self.fit[k] for k in keys]}, index=pd.Index(keys, name="measure"))
+        flag = self._flag()
+        if flag:
+            table["flag"] = flag
+        return table
+
+    def _flag(self) -> str:
+        if not self.converged:
+            return "not converged"
+        return "improper solution" if self.improper else ""
+
+    def r2(self) -> pd.DataFrame:
+        """R² of every endogenous variable (lavaan `inspect(fit, "r2")`): 1 - residual / total variance."""
+        rows = []
+        for grp, label in zip(self._estimator.groups, self.group_labels, strict=True):
+            imp = grp.implied(self._theta)
+            for v in self.spec.endogenous:
+                i = self.spec.index[v]
+                rows.append({"variable": v, "group": label, "r2": 1 - imp["S"][i, i] / imp["C"][i, i]})
+        table = pd.DataFrame(rows)
+        if len(self.group_labels) == 1:
+            table = table.drop(columns="group")
+        return table
+
+    def standardized(self) -> pd.DataFrame:
+        """lavaan's `standardizedSolution()`-like view: lhs, op, rhs, est, std_lv, std_all."""
+        cols = [c for c in ("lhs", "op", "rhs", "group", "label", "est", "std_lv", "std_all") if c in self.estimates]
+        return self.estimates[cols].copy()
+
+    def implied_covariance(self, group: int = 0) -> pd.DataFrame:
+        imp = self._estimator.groups[group].implied(self._theta)
+        return pd.DataFrame(imp["sigma"], index=self.spec.ov, columns=self.spec.ov)
+
+    def sample_covariance(self, group: int = 0) -> pd.DataFrame:
+        return pd.DataFrame(self._estimator.groups[group].sample.cov, index=self.spec.ov, columns=self.spec.ov)
+
+    def summary(self) -> str:
+        f = self.fit
+        head = (f"SEM (ML), n = {self.n}" + (f", {len(self.group_labels)} groups" if len(self.group_labels) > 1 else "")
+                + f": chi2({f['df']:g}) = {f['chi2']:.3f}, p = {f['p']:.4g}; CFI = {f['cfi']:.3f}, "
+                f"TLI = {f['tli']:.3f}, RMSEA = {f['rmsea']:.3f} [{f['rmsea_ci_lower']:.3f}, {f['rmsea_ci_upper']:.3f}], "
+                f"SRMR = {f['srmr']:.3f}")
+        if self._flag():
+            head = f"WARNING: {self._flag()} — do not report these numbers.\n" + head
+        return head + "\n\n" + self.estimates.round(3).to_string()
+
+    # -- modification indices
+    def modindices(self, *, sort: bool = True, minimum: float = 0.0) -> pd.DataFrame:
+        """Modification indices as lavaan's `modindices()`: for each parameter fixed at zero, the
+        score test mi = N d² / (2 V) with d = dF/dtheta and V = H11 - H12 H22^-1 H21 (expected
+        information), the expected parameter change epc = -d / V, and epc standardized (sepc.lv,
+        sepc.all) as lavaan does (Saris, Satorra & Sörbom 1987)."""
+        spec = self.spec
+        candidates = self._candidates()
+        if not candidates:
+            return pd.DataFrame(columns=["lhs", "op", "rhs", "mi", "epc", "sepc.lv", "sepc.all"])
+        rows = []
+        q = spec.n_free
+        n = self._estimator.n_total
+        for g, grp in enumerate(self._estimator.groups):
+            imp = grp.implied(self._theta)
+            sigma = imp["sigma"]
+            inv = np.linalg.inv(sigma)
+            s = grp.sample
+            extra = grp.__class__.__new__(grp.__class__)
+            extra.__dict__.update(grp.__dict__)
+            cands = [c for c in candidates if c[3] == g]
+            a_new = [(spec.index[rhs] if op == "=~" else spec.index[lhs],
+                      spec.index[lhs] if op == "=~" else spec.index[rhs], q + i)
+                     for i, (lhs, op, rhs, _) in enumerate(cands) if op in ("=~", "~")]
+            s_new = [(spec.index[lhs], spec.index[rhs], q + i) for i, (lhs, op, rhs, _) in enumerate(cands) if op == "~~"]
+            extra.a = np.vstack([grp.a, np.array(a_new, dtype=int).reshape(-1, 3)])
+            extra.s = np.vstack([grp.s, np.array(s_new, dtype=int).reshape(-1, 3)])
+            extra.s_off = extra.s[:, 0] != extra.s[:, 1]
+            total = q + len(cands)
+            d_sigma, d_mu = extra.jacobian(imp, total)
+            if spec.meanstructure:
+                d = s.mean - imp["mu"]
+                g_sigma = inv - inv @ (s.cov + np.outer(d, d)) @ inv
+                grad = np.einsum("qkl,kl->q", d_sigma, g_sigma) - 2 * d_mu @ (inv @ d)
+            else:
+                g_sigma = inv - inv @ s.cov @ inv
+                grad = np.einsum("qkl,kl->q", d_sigma, g_sigma)
+            K = np.einsum("ik,qkl->qil", inv, d_sigma)
+            hess = np.einsum("qij,rji->qr", K, K)
+            if spec.meanstructure:
+                hess += 2 * d_mu @ inv @ d_mu.T
+            rows.append((cands, grp.sample.n / n, grad, hess))
+        # assemble over groups: model parameters shared, extra parameters group-specific
+        n_extra = sum(len(c) for c, *_ in rows)
+        H = np.zeros((q + n_extra, q + n_extra))
+        grad_all = np.zeros(q + n_extra)
+        offset = q
+        for cands, w, grad, hess in rows:
+            k = len(cands)
+            idx = np.r_[np.arange(q), offset + np.arange(k)]
+            H[np.ix_(idx, idx)] += w * hess
+            grad_all[idx] += w * grad
+            offset += k
+        h22 = H[:q, :q]
+        h12 = H[q:, :q]
+        try:
+            v = np.diag(H[q:, q:]) - np.einsum("ij,ji->i", h12, np.linalg.solve(h22, h12.T))
+        except np.linalg.LinAlgError:
+            raise SurveyAnalysisError("modindices: the information matrix is singular") from None
+        d = grad_all[q:]
+        v = np.where(v < np.finfo(float).eps ** (1 / 3), np.nan, v)
+        mi = n * d**2 / (2 * v)
+        epc = -d / v
+        table = []
+        flat = [c for c, *_ in rows for c in c]
+        for (lhs, op, rhs, g), m, e in zip(flat, mi, epc, strict=True):
+            table.append({"lhs": lhs, "op": op, "rhs": rhs, "group": self.group_labels[g], "mi": m, "epc": e,
+                          **self._sepc(lhs, op, rhs, g, e)})
+        out = pd.DataFrame(table)
+        if len(self.group_labels) == 1:
+            out = out.drop(columns="group")
+        out = out.dropna(subset=["mi"])
+        out = out[out["mi"] >= minimum]
+        if sort:
+            out = out.sort_values("mi", ascending=False)
+        return out.reset_index(drop=True)
+
+    def _candidates(self) -> list[tuple[str, str, str, int]]:
+        spec = self.spec
+        have = {(r.lhs, r.op, r.rhs, r.group) for r in spec.rows}
+        have |= {(r.rhs, r.op, r.lhs, r.group) for r in spec.rows if r.op == "~~"}
+        has_beta = any(r.op == "~" and r.lhs in spec.lv and r.rhs in spec.lv for r in spec.rows)
+        indicators = list(dict.fromkeys(r.rhs for r in spec.rows if r.op == "=~"))
+        out = []
+        for g in range(spec.n_groups):
+            for f in spec.lv:
+                for x in indicators:
+                    if x != f and (f, "=~", x, g) not in have and x in spec.ov:
+                        out.append((f, "=~", x, g))
+            ovs = [v for v in spec.ov if v not in spec.ov_x]
+            for i, a in enumerate(ovs):
+                for b in ovs[i + 1:]:
+                    if (a, "~~", b, g) not in have:
+                        out.append((a, "~~", b, g))
+            for i, a in enumerate(spec.lv):
+                for b in spec.lv[i + 1:]:
+                    if (a, "~~", b, g) not in have:
+                        out.append((a, "~~", b, g))
+            if has_beta:
+                for a in spec.lv:
+                    for b in spec.lv:
+                        if a != b and (a, "~", b, g) not in have and (b, "~", a, g) not in have:
+                            out.append((a, "~", b, g))
+        return out
+
+    def _sepc(self, lhs: str, op: str, rhs: str, g: int, epc: float) -> dict[str, float]:
+        grp = self._estimator.groups[g]
+        row = _Row(lhs, op, rhs, g, None)
+        std_lv, std_all = _standardize(self.spec, grp, self._theta, [row], np.array([abs(epc)]))
+        return {"sepc.lv": float(np.sign(epc) * std_lv[0]), "sepc.all": float(np.sign(epc) * std_all[0])}
+
+    # -- bootstrap
+    def bootstrap(self, n_boot: int = 1000, *, seed: int = 0, level: float = 0.95) -> pd.DataFrame:
+        """Nonparametric bootstrap (respondents resampled within groups, model refitted from the
+        estimates): bootstrap SE and percentile interval of every free and defined parameter, as
+        lavaan's `se = "bootstrap"` with `parameterEstimates(boot.ci.type = "perc")`."""
+        rng = np.random.default_rng(seed)
+        est = self._estimator
+        originals = [grp.sample for grp in est.groups]
+        free_rows = self.estimates.index[self.estimates["_free"] >= 0]
+        defined_rows = self.estimates.index[self.estimates["op"] == ":="]
+        draws, failed = [], 0
+        try:
+            for _ in range(n_boot):
+                samples = []
+                for s in originals:
+                    x = s.x[rng.integers(0, s.n, s.n)]
+                    try:
+                        samples.append(_Sample.of(x, self.spec.ov, "bootstrap"))
+                    except SurveyAnalysisError:
+                        samples = []
+                        break
+                if not samples:
+                    failed += 1
+                    continue
+                est.set_samples(samples)
+                try:
+                    result = est.fit(self._theta, max_iter=200)
+                except SurveyAnalysisError:
+                    failed += 1
+                    continue
+                if not result.converged:
+                    failed += 1
+                    continue
+                theta = result.theta
+                free_values = theta[self.estimates.loc[free_rows, "_free"].to_numpy(int)]
+                defined = _defined_values(self.spec, theta, est)
+                draws.append(np.r_[free_values, [defined[name] for name in self.estimates.loc[defined_rows, "lhs"]]])
+        finally:
+            est.set_samples(originals)
+        if not draws:
+            raise SurveyAnalysisError("bootstrap: no bootstrap sample could be fitted")
+        draws_arr = np.array(draws)
+        tail = (1 - level) / 2
+        index = list(free_rows) + list(defined_rows)
+        cols = [c for c in ("lhs", "op", "rhs", "group", "label", "est") if c in self.estimates]
+        table = self.estimates.loc[index, cols].copy()
+        table["boot_se"] = draws_arr.std(axis=0, ddof=1)
+        table["ci_lower"] = np.quantile(draws_arr, tail, axis=0)
+        table["ci_upper"] = np.quantile(draws_arr, 1 - tail, axis=0)
+        table.attrs["n_boot"] = len(draws)
+        table.attrs["failed"] = failed
+        return table.reset_index(drop=True)
+
+
+def _label_values(spec: Specification, theta: np.ndarray, est: Estimator) -> dict[str, float]:
+    values = {}
+    for label, row in spec.labels.items():
+        values[label] = theta[row.free] if row.free >= 0 else float(row.fixed if row.fixed is not None else 0.0)
+    return values
+
+
+def _defined_values(spec: Specification, theta: np.ndarray, est: Estimator,
+                    labels: dict[str, float] | None = None) -> dict[str, float]:
+    env = dict(_label_values(spec, theta, est) if labels is None else labels)
+    out = {}
+    for d in spec.syntax.defined:
+        try:
+            value = float(d.function(env))
+        except (ZeroDivisionError, ValueError, OverflowError):
+            value = float("nan")
+        env[d.name] = value
+        out[d.name] = value
+    return out
+
+
+def _parameter_table(est: Estimator, fitted: _Estimate, vcov: np.ndarray, group_labels: list[str],
+                     level: float = 0.95) -> tuple[pd.DataFrame, bool, list[str]]:
+    spec = est.spec
+    theta = fitted.theta
+    se_free = np.sqrt(np.clip(np.diag(vcov), 0, None))
+    z_crit = stats.norm.ppf(0.5 + level / 2)
+    records, notes, improper = [], [], False
+    std_labels: dict[str, tuple[float, float]] = {}
+    for grp, label in zip(est.groups, group_labels, strict=True):
+        rows = grp.rows
+        values = np.array([theta[r.free] if r.free >= 0 else (
+            grp.S0[spec.index[r.lhs], spec.index[r.rhs]] if r.exo and r.op == "~~" else
+            grp.m0[spec.index[r.lhs]] if r.exo else r.fixed) for r in rows], dtype=float)
+        std_lv, std_all = _standardize(spec, grp, theta, rows, values)
+        imp = grp.implied(theta)
+        total = np.diag(imp["C"])
+        for r, value, sl, sa in zip(rows, values, std_lv, std_all, strict=True):
+            se = se_free[r.free] if r.free >= 0 else np.nan
+            flag = ""
+            if r.op == "~~" and r.lhs == r.rhs and value < 0:
+                flag = "Heywood"
+                improper = True
+                notes.append(f"negative variance of {r.lhs}" + (f" in group {label!r}" if len(group_labels) > 1 else ""))
+            elif r.op == "~~" and r.lhs != r.rhs and r.lhs in spec.lv and r.rhs in spec.lv:
+                a, b = spec.index[r.lhs], spec.index[r.rhs]
+                corr = imp["C"][a, b] / np.sqrt(abs(total[a] * total[b]))
+                if abs(corr) > 1:
+                    flag = "|r| > 1"
+                    improper = True
+                    notes.append(f"correlation of {r.lhs} and {r.rhs} beyond ±1")
+            records.append({"lhs": r.lhs, "op": r.op, "rhs": r.rhs, "group": label, "label": r.label or "",
+                            "est": value, "se": se, "std_lv": sl, "std_all": sa, "flag": flag, "_free": r.free,
+                            "_user": r.user})
+            if r.label and grp.g == 0:
+                std_labels[r.label] = (sl, sa)
+    # defined parameters: delta method
+    defined = _defined_values(spec, theta, est)
+    if defined:
+        base = _label_values(spec, theta, est)
+        jac = np.zeros((len(defined), spec.n_free))
+        for k in range(spec.n_free):
+            h = 1e-6 * max(1.0, abs(theta[k]))
+            up, down = theta.copy(), theta.copy()
+            up[k] += h
+            down[k] -= h
+            plus, minus = _defined_values(spec, up, est), _defined_values(spec, down, est)
+            jac[:, k] = [(plus[n] - minus[n]) / (2 * h) for n in defined]
+        cov_defined = jac @ vcov @ jac.T
+        lv_env = {k: v[0] for k, v in std_labels.items()}
+        all_env = {k: v[1] for k, v in std_labels.items()}
+        for label_name in base:
+            lv_env.setdefault(label_name, np.nan)
+            all_env.setdefault(label_name, np.nan)
+        std_lv_defined = _defined_values(spec, theta, est, lv_env)
+        std_all_defined = _defined_values(spec, theta, est, all_env)
+        for i, (name, value) in enumerate(defined.items()):
+            expression = next(d.expression for d in spec.syntax.defined if d.name == name)
+            records.append({"lhs": name, "op": ":=", "rhs": expression, "group": group_labels[0], "label": name,
+                            "est": value, "se": float(np.sqrt(max(cov_defined[i, i], 0.0))),
+                            "std_lv": std_lv_defined[name], "std_all": std_all_defined[name], "flag": "",
+                            "_free": -1, "_user": True})
+    table = pd.DataFrame(records)
+    table["z"] = table["est"] / table["se"]
+    table["p"] = 2 * stats.norm.sf(np.abs(table["z"]))
+    table["ci_lower"] = table["est"] - z_crit * table["se"]
+    table["ci_upper"] = table["est"] + z_crit * table["se"]
+    # lavaan's order within a group: =~, ~, ~~ covariances, ~~ variances, ~1; then :=
+    is_var = (table["op"] == "~~") & (table["lhs"] == table["rhs"])
+    order = table["op"].map(_OP_ORDER) + np.where(is_var, 1, 0)
+    group_order = table["group"].map({g: i for i, g in enumerate(group_labels)})
+    group_order = np.where(table["op"] == ":=", len(group_labels), group_order)
+    table = table.assign(_g=group_order, _o=order, _n=np.arange(len(table)))
+    table = table.sort_values(["_g", "_o", "_n"]).drop(columns=["_g", "_o", "_n"]).reset_index(drop=True)
+    if not fitted.converged:
+        table["flag"] = "not converged"
+    cols = ["lhs", "op", "rhs", "group", "label", "est", "se", "z", "p", "ci_lower", "ci_upper", "std_lv",
+            "std_all", "flag", "_free", "_user"]
+    table = table[cols]
+    if len(group_labels) == 1:
+        table = table.drop(columns="group")
+    return table, improper, list(dict.fromkeys(notes))
+
+
+def _samples_by_group(frame: pd.DataFrame, ov: list[str], group: str | None, caller: str
+                      ) -> tuple[list[_Sample], list[str]]:
+    if group is None:
+        x = numeric_items(frame, ov, caller).dropna().to_numpy(float)
+        return [_Sample.of(x, ov, caller)], ["all"]
+    if group not in frame.columns:
+        raise SurveyAnalysisError(f"{caller}: group column {group!r} is not a column of the data")
+    values = numeric_items(frame, ov, caller)
+    labels = frame[group]
+    keep = values.notna().all(axis=1) & labels.notna()
+    levels = list(dict.fromkeys(labels[keep]))
+    if len(levels) < 2:
+        raise SurveyAnalysisError(f"{caller}: group column {group!r} has fewer than two groups")
+    samples = [_Sample.of(values[keep & (labels == lv)].to_numpy(float), ov, caller, str(lv)) for lv in levels]
+    return samples, [str(lv) for lv in levels]
+
+
+def fit_model(syntax: ModelSyntax, data: object, *, caller: str, group: str | None = None,
+              group_equal: Sequence[str] = (), std_lv: bool = False, meanstructure: bool | None = None,
+              fixed_x: bool = True, orthogonal: bool = False, max_iter: int = 500,
+              gtol: float = 1e-6) -> SEMResult:
+    """Shared by `sem`, `cfa` and `measurement_invariance`."""
+    frame = _frame_of(data, caller)
+    if isinstance(group_equal, str):
+        group_equal = (group_equal,)
+    if meanstructure is None:
+        meanstructure = group is not None or any(s.op == "~1" for s in syntax.statements)
+    probe = Specification(syntax, 1, std_lv=std_lv, group_equal=(), meanstructure=False, fixed_x=fixed_x)
+    samples, labels = _samples_by_group(frame, probe.ov, group, caller)
+    spec = Specification(syntax, len(samples), std_lv=std_lv, group_equal=group_equal,
+                         meanstructure=meanstructure, fixed_x=fixed_x, orthogonal=orthogonal)
+    moments = len(samples) * (spec.p * (spec.p + 1) / 2 + (spec.p if meanstructure else 0))
+    if spec.n_free > moments:
+        raise SurveyAnalysisError(f"{caller}: the model has {spec.n_free} free parameters but only {moments:g} "
+                                  "sample moments; it is not identified")
+    est = Estimator(spec, samples)
+    fitted = est.fit(max_iter=max_iter, gtol=gtol)
+    if not fitted.converged:
+        warnings.warn(f"{caller}: the optimizer did not converge ({fitted.message}; largest gradient "
+                      f"{np.max(np.abs(fitted.gradient)):.2g}); every table is flagged 'not converged'",
+                      SEMConvergenceWarning, stacklevel=3)
+    vcov = est.vcov(fitted.theta)
+    table, improper, notes = _parameter_table(est, fitted, vcov, labels)
+    if improper:
+        warnings.warn(f"{caller}: improper solution (Heywood case): {'; '.join(notes)}", ImproperSolutionWarning,
+                      stacklevel=3)
+    fit = _fit_measures(est, fitted.theta)
+    return SEMResult(table, fit, est.n_total, fitted.converged, improper, fitted.iterations, labels, notes,
+                     syntax.text, est, fitted.theta, vcov)
+
+
+def sem(model: str, data: object, *, group: str | None = None, group_equal: Sequence[str] = (),
+        std_lv: bool = False, meanstructure: bool | None = None, fixed_x: bool = True,
+        max_iter: int = 500, gtol: float = 1e-6) -> SEMResult:
+    """Fit a structural equation model by maximum likelihood, with lavaan's `sem()` defaults.
+
+    Defaults as lavaan's: the first loading of each factor fixed to 1 (or, with `std_lv=True`,
+    every latent (residual) variance fixed to 1); residual variances of all observed and latent
+    variables free; covariances free among exogenous latent variables and among purely dependent
+    variables; exogenous observed predictors fixed at their sample (co)variances (`fixed_x`);
+    listwise deletion of incomplete rows (NaN); infinite values refused.
+
+    Args:
+        model: lavaan model syntax, e.g.
+            ``"ind60 =~ x1 + x2 + x3\\n dem60 =~ y1 + y2 + y3 + y4\\n dem60 ~ a*ind60\\n ..."``;
+            `name := a*b` defines a parameter (delta-method SE in `estimates`, percentile interval
+            from `SEMResult.bootstrap`).
+        data: respondents x variables (DataFrame or SurveyData).
+        group: column whose values define groups for a multi-group fit (lavaan's `group=`).
+        group_equal: parameter kinds held equal across groups: any of "loadings", "intercepts",
+            "means", "residuals", "residual.covariances", "lv.variances", "lv.covariances",
+            "regressions" (lavaan's `group.equal`).
+        std_lv: identify latent variables by unit (residual) variance instead of marker loadings.
+        meanstructure: model means and intercepts (default: with groups or any `~ 1`).
+        fixed_x: fix exogenous observed predictors at their sample moments (lavaan's default).
+        max_iter, gtol: iteration limit and gradient tolerance on the ML discrepancy.
+
+    Returns:
+        SEMResult with `estimates`, `fit` (lavaan's `fitMeasures()` names), `r2()`,
+        `standardized()`, `modindices()`, `bootstrap()`, `summary()`.
+
+    Example:
+        >>> import survey
+        >>> fit = survey.sem("ind60 =~ x1 + x2 + x3\\ndem60 =~ y1 + y2 + y3 + y4\\n"
+        ...                  "dem60 ~ ind60", political_democracy)  # doctest: +SKIP
+    """
+    syntax = parse_syntax(model)
+    return fit_model(syntax, data, caller="sem", group=group, group_equal=group_equal, std_lv=std_lv,
+                     meanstructure=meanstructure, fixed_x=fixed_x, max_iter=max_iter, gtol=gtol)
+
+
+__all__ = ["GROUP_EQUAL", "Estimator", "ImproperSolutionWarning", "SEMConvergenceWarning", "SEMResult",
+           "Specification", "fit_model", "numeric_items", "sem"]
