@@ -194,6 +194,9 @@ def parse_syntax(model: str) -> ModelSyntax:
                     statements.append(Statement(lhs, "~1", "", mods))
                 else:
                     statements.append(Statement(lhs, op, rhs_name, mods))
+    if not statements and defined:
+        raise SurveyAnalysisError(f"cannot read '{defined[0].name} := {defined[0].expression}': the model has no "
+                                  "parameter to define it from")
     if not statements:
         raise SurveyAnalysisError("the model defines no parameter ('F =~ a + b + c' or 'y ~ x')")
     return ModelSyntax(statements, defined, model)

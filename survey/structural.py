@@ -42,7 +42,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from survey.errors import SurveyAnalysisError, SurveyAnalysisWarning
-from survey.lavaan_syntax import Modifier, ModelSyntax, Statement, parse_syntax
+from survey.lavaan_syntax import ModelSyntax, Modifier, parse_syntax
 
 
 class SEMConvergenceWarning(SurveyAnalysisWarning):
@@ -465,7 +465,7 @@ def _fabin3(cov: np.ndarray, idx: list[int]) -> np.ndarray:
 def _start_values(spec: Specification, groups: list[_Group]) -> np.ndarray:
     values: dict[int, list[float]] = {}
     for grp in groups:
-        cov, mean, g = grp.sample.cov, grp.sample.mean, grp.g
+        cov, mean = grp.sample.cov, grp.sample.mean
         ix = spec.index
         lam_start: dict[tuple[str, str], float] = {}
         psi_start: dict[str, float] = {}
