@@ -103,7 +103,7 @@ class _Sample:
         where = f" in group {label!r}" if label else ""
         if n <= x.shape[1]:
             raise SurveyAnalysisError(f"{caller}: {n} complete respondents{where} for {x.shape[1]} observed "
-                                      "variables; need more respondents than variables")
+                                      "variables; need more respondents than items (observed variables)")
         cov = np.cov(x, rowvar=False, ddof=0)
         constant = [name for name, v in zip(names, np.diag(cov), strict=True) if v <= 0]
         if constant:
