@@ -575,11 +575,12 @@ def _build_result(frame, r, eigenvalues, extraction, rotated, pattern, phi, orde
         return pd.DataFrame(matrix, index=items, columns=names)
 
     notes = []
-    heywood = [item for item, value in zip(items, h2, strict=True) if value >= 1.0 - 1e-6]
+    # ML extraction bounds uniquenesses at .005 (psych's lower bound), so h2 = .995 is the boundary
+    heywood = [item for item, value in zip(items, h2, strict=True) if value >= 0.995 - 1e-6]
     if heywood and method != "pca":
         detail = ", ".join(f"{item} (h2 = {value:.3f})" for item, value in zip(items, h2, strict=True) if item in heywood)
-        notes.append(f"Heywood case: communality >= 1 for {detail}; the solution is improper")
-        warnings.warn(f"efa: Heywood case — communality >= 1 for {detail}; try fewer factors, another "
+        notes.append(f"Heywood case: communality at or above its bound (.995) for {detail}; the solution is improper")
+        warnings.warn(f"efa: Heywood case — communality at or above .995 for {detail}; try fewer factors, another "
                       "extraction method, or drop the item", HeywoodWarning, stacklevel=3)
     return EFAResult(
         notes=notes, heywood=heywood if method != "pca" else [],
