@@ -27,12 +27,13 @@ from survey.errors import SurveyAnalysisError
 from survey.lavaan_syntax import parse_syntax
 from survey.structural import SEMResult, fit_model
 
+# what each step adds to the steps before it in the sequence
 LEVELS: dict[str, tuple[str, ...]] = {
     "configural": (),
     "metric": ("loadings",),
-    "scalar": ("loadings", "intercepts"),
-    "strict": ("loadings", "intercepts", "residuals"),
-    "means": ("loadings", "intercepts", "residuals", "means"),
+    "scalar": ("intercepts",),
+    "strict": ("residuals",),
+    "means": ("means",),
 }
 
 
@@ -62,7 +63,10 @@ def measurement_invariance(model: str, data: object, group: str, *,
         model: lavaan CFA syntax (`F =~ x1 + x2 + x3` ...).
         data: respondents x items plus the group column (DataFrame or SurveyData).
         group: the column that defines the groups (lavaan `group=`); groups in order of appearance.
-        levels: which steps, in order: any of "configural", "metric", "scalar", "strict", "means".
+        levels: which steps, in order; each adds its constraint to those before it: "configural"
+            (none), "metric" (loadings), "scalar" (intercepts), "strict" (residual variances),
+            "means" (latent means). ("configural", "metric", "scalar", "means") is semTools'
+            `measurementInvariance()` sequence.
         std_lv: identify factors by unit variance in the first group (free in the others once
             loadings are equal) instead of marker loadings.
 
@@ -79,9 +83,11 @@ def measurement_invariance(model: str, data: object, group: str, *,
     fits: dict[str, SEMResult] = {}
     rows = []
     previous: SEMResult | None = None
+    equal: tuple[str, ...] = ()
     for level in levels:
+        equal = equal + LEVELS[level]
         result = fit_model(syntax, data, caller=f"measurement_invariance ({level})", group=group,
-                           group_equal=LEVELS[level], std_lv=std_lv, meanstructure=True, max_iter=max_iter)
+                           group_equal=equal, std_lv=std_lv, meanstructure=True, max_iter=max_iter)
         fits[level] = result
         f = result.fit
         row = {"model": level, "chi2": f["chi2"], "df": f["df"], "p": f["p"], "cfi": f["cfi"], "tli": f["tli"],
