@@ -95,7 +95,7 @@ def _check_total_variance(cov: np.ndarray, items: list[str]) -> None:
     constant-sum allocations, where every respondent's answers add up to the same number, so the
     total-score variance is zero and alpha = k/(k-1) (1 - sum s_i² / 0) is undefined."""
     total = float(cov.sum())
-    if total <= 1e-8 * float(np.trace(cov)):
+    if abs(total) <= 1e-8 * float(np.trace(cov)):
         raise ReliabilityError(
             f"the items {items} have (almost) constant row totals (total-score variance {total:.3g}): these are "
             "ipsative data (a ranking or constant-sum answer format, each respondent's answers sum to the same "
