@@ -236,14 +236,17 @@ def cfa(model: str, data: pd.DataFrame, *, std_lv: bool = False,
     result = fit_model(syntax, data, caller="cfa", std_lv=std_lv, max_iter=max_iter, gtol=gtol)
     spec = result.spec
     est = result.estimates.drop(columns=["_free", "_user", "label"])
-    loadings = pd.DataFrame(np.nan, index=spec.ov, columns=spec.lv)
-    for row in est[est["op"] == "=~"].itertuples():
-        if row.rhs in loadings.index:
-            loadings.loc[row.rhs, row.lhs] = row.std_all
-    corr = pd.DataFrame(np.eye(len(spec.lv)), index=spec.lv, columns=spec.lv)
-    for row in est[(est["op"] == "~~") & est["lhs"].isin(spec.lv) & est["rhs"].isin(spec.lv)
-                   & (est["lhs"] != est["rhs"])].itertuples():
-        corr.loc[row.lhs, row.rhs] = corr.loc[row.rhs, row.lhs] = row.std_all
+    item_at = {v: i for i, v in enumerate(spec.ov)}
+    factor_at = {f: j for j, f in enumerate(spec.lv)}
+    lam = np.full((len(spec.ov), len(spec.lv)), np.nan)
+    corr = np.eye(len(spec.lv))
+    for lhs, op, rhs, value in zip(est["lhs"], est["op"], est["rhs"], est["std_all"], strict=True):
+        if op == "=~" and rhs in item_at:
+            lam[item_at[rhs], factor_at[lhs]] = value
+        elif op == "~~" and lhs != rhs and lhs in factor_at and rhs in factor_at:
+            corr[factor_at[lhs], factor_at[rhs]] = corr[factor_at[rhs], factor_at[lhs]] = value
+    loadings = pd.DataFrame(lam, index=spec.ov, columns=spec.lv)
+    corr = pd.DataFrame(corr, index=spec.lv, columns=spec.lv)
     return CFAResult(est, loadings, corr, result.fit, result.n, result.converged,
                      result.implied_covariance(), result.sample_covariance(), model, result.notes,
                      result.improper, result)

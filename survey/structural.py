@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from survey.errors import SurveyAnalysisError, SurveyAnalysisWarning
 from survey.lavaan_syntax import ModelSyntax, Modifier, parse_syntax
@@ -77,11 +77,15 @@ def numeric_items(data: pd.DataFrame, items: Sequence[str], caller: str) -> pd.D
     if absent:
         raise SurveyAnalysisError(f"{caller}: the model names {absent}, which are not columns of the data; "
                                   f"columns: {list(map(str, data.columns))[:30]}")
-    frame = data[list(items)].apply(pd.to_numeric, errors="coerce")
-    text = frame.isna() & data[list(items)].notna()
-    if text.any().any():
-        column = text.any().idxmax()
-        raise SurveyAnalysisError(f"{caller}: item {column!r} holds non-numeric values")
+    subset = data[list(items)]
+    if all(pd.api.types.is_numeric_dtype(dtype) for dtype in subset.dtypes):
+        frame = subset
+    else:
+        frame = subset.apply(pd.to_numeric, errors="coerce")
+        text = frame.isna() & subset.notna()
+        if text.any().any():
+            column = text.any().idxmax()
+            raise SurveyAnalysisError(f"{caller}: item {column!r} holds non-numeric values")
     infinite = np.isinf(frame.to_numpy(float))
     if infinite.any():
         column = frame.columns[infinite.any(axis=0)][0]
@@ -560,27 +564,48 @@ class Estimator:
                                           "definite; the model cannot be estimated on these data")
         iterations = 0
         message = "converged"
+        inverse: np.ndarray | None = None  # BFGS inverse-Hessian, seeded with the Fisher information
+        q = len(theta)
         while iterations < max_iter and np.max(np.abs(grad), initial=0.0) >= gtol:
             iterations += 1
-            try:
-                step = np.linalg.solve(hess + 1e-10 * np.eye(len(theta)), grad)
-            except np.linalg.LinAlgError:
-                step = np.linalg.lstsq(hess, grad, rcond=None)[0]
-            if grad @ step <= 0:  # not a descent direction (information not positive definite)
-                step = grad
+            if inverse is None:
+                try:
+                    step = np.linalg.solve(hess + 1e-10 * np.eye(q), grad)
+                except np.linalg.LinAlgError:
+                    step = np.linalg.lstsq(hess, grad, rcond=None)[0]
+            else:
+                step = inverse @ grad
+            if grad @ step <= 0:  # not a descent direction: fall back on the gradient
+                step, inverse = grad, None
             alpha, accepted = 1.0, False
             while alpha > 1e-10:
                 trial = theta - alpha * step
-                trial_value = self.objective(trial)
+                trial_value, trial_grad, trial_hess = self.derivatives(trial, info=inverse is None)
                 if np.isfinite(trial_value) and trial_value <= value - 1e-4 * alpha * (grad @ step):
                     accepted = True
                     break
                 alpha /= 2
             if not accepted:
+                if inverse is not None:  # restart from Fisher scoring
+                    inverse = None
+                    value, grad, hess = self.derivatives(theta)
+                    continue
                 message = "line search failed"
                 break
-            theta = trial
-            value, grad, hess = self.derivatives(theta)
+            s_step, y_step = trial - theta, trial_grad - grad
+            theta, value, grad = trial, trial_value, trial_grad
+            if inverse is None:
+                hess = trial_hess
+                # Fisher scoring converges only linearly near a misfitting optimum: switch to BFGS
+                if np.max(np.abs(grad), initial=0.0) < 1e-2:
+                    try:
+                        inverse = np.linalg.inv(hess + 1e-10 * np.eye(q))
+                    except np.linalg.LinAlgError:
+                        inverse = None
+            elif s_step @ y_step > 1e-14:
+                rho = 1.0 / (s_step @ y_step)
+                left = np.eye(q) - rho * np.outer(s_step, y_step)
+                inverse = left @ inverse @ left.T + rho * np.outer(s_step, s_step)
         if np.max(np.abs(grad), initial=0.0) >= gtol and iterations < max_iter:
             theta, grad, more = self._polish(theta, max_iter - iterations, gtol)
             iterations += more
@@ -625,7 +650,7 @@ def _rmsea_ci(chi2: float, df: float, n: int, groups: int, level: float = 0.90) 
     """lavaan's interval: noncentrality lambda with P(X <= chi2 | df, lambda) = 0.95 / 0.05."""
     def solve(target: float) -> float:
         def f(lam: float) -> float:
-            return (stats.ncx2.cdf(chi2, df, lam) if lam > 0 else stats.chi2.cdf(chi2, df)) - target
+            return (special.chndtr(chi2, df, lam) if lam > 0 else special.chdtr(df, chi2)) - target
         if f(0.0) < 0:
             return 0.0
         hi = max(1.0, chi2)
