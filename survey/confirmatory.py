@@ -205,7 +205,8 @@ class CFAResult:
 
 
 def cfa(model: str, data: pd.DataFrame, *, std_lv: bool = False,
-        missing: Literal["listwise"] = "listwise", max_iter: int = 500, gtol: float = 1e-6) -> CFAResult:
+        missing: Literal["listwise"] = "listwise", max_iter: int = 500, gtol: float = 1e-6,
+        bounds: bool = False) -> CFAResult:
     """Fit a CFA by maximum likelihood (see the module docstring and `survey.sem`).
 
     Start values are data-driven as lavaan's ("fabin3" loadings, residual variances half the
@@ -221,6 +222,7 @@ def cfa(model: str, data: pd.DataFrame, *, std_lv: bool = False,
             infinite values refused.
         std_lv: identify factors by unit variance instead of a marker loading of 1.
         max_iter, gtol: iteration limit and gradient tolerance.
+        bounds: refit an improper solution with every variance >= 0 (rows flagged "at bound").
     """
     if missing != "listwise":
         raise SurveyAnalysisError("cfa: only listwise deletion is implemented")
@@ -233,7 +235,7 @@ def cfa(model: str, data: pd.DataFrame, *, std_lv: bool = False,
         for f in m.factors:
             if len(m.indicators[f]) < 2 and len(m.factors) == 1:
                 raise SurveyAnalysisError(f"cfa: factor {f!r} needs at least 3 items to be identified on its own")
-    result = fit_model(syntax, data, caller="cfa", std_lv=std_lv, max_iter=max_iter, gtol=gtol)
+    result = fit_model(syntax, data, caller="cfa", std_lv=std_lv, max_iter=max_iter, gtol=gtol, bounds=bounds)
     spec = result.spec
     est = result.estimates.drop(columns=["_free", "_user", "label"])
     item_at = {v: i for i, v in enumerate(spec.ov)}

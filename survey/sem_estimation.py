@@ -615,6 +615,32 @@ class Estimator:
         _, grad, _ = self.derivatives(res.x, info=False)
         return res.x, grad, int(res.nit)
 
+    def variance_parameters(self) -> np.ndarray:
+        """Indices of free parameters that are (residual) variances."""
+        return np.array(sorted({r.free for r in self.spec.rows if r.free >= 0 and r.op == "~~" and r.lhs == r.rhs}),
+                        dtype=int)
+
+    def fit_bounded(self, start: np.ndarray, *, max_iter: int = 500, gtol: float = 1e-6) -> _Estimate:
+        """Minimise F with every (residual) variance >= 0 (L-BFGS-B from `start`, negative variances
+        moved to the bound); converged when the projected gradient is below `gtol`."""
+        variances = self.variance_parameters()
+        lower = np.full(len(start), -np.inf)
+        lower[variances] = 0.0
+        theta = start.copy()
+        theta[variances] = np.maximum(theta[variances], 1e-4)
+
+        def fun(t: np.ndarray) -> tuple[float, np.ndarray]:
+            value, grad, _ = self.derivatives(t, info=False)
+            return (value, grad) if np.isfinite(value) else (1e10, np.zeros_like(t))
+
+        res = optimize.minimize(fun, theta, jac=True, method="L-BFGS-B",
+                                bounds=list(zip(lower, np.full(len(start), np.inf), strict=True)),
+                                options={"maxiter": max_iter, "gtol": gtol * 0.01, "ftol": 1e-15})
+        _, grad, _ = self.derivatives(res.x, info=False)
+        projected = np.where((res.x <= lower + 1e-12) & (grad > 0), 0.0, grad)
+        converged = bool(np.max(np.abs(projected), initial=0.0) < gtol)
+        return _Estimate(res.x, converged, int(res.nit), projected, "converged" if converged else str(res.message))
+
     def vcov(self, theta: np.ndarray) -> np.ndarray:
         """Var(theta) from the expected information: (N/2 x sum_g w_g H_g)^-1."""
         _, _, hess = self.derivatives(theta)

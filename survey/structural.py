@@ -541,7 +541,7 @@ def _samples_by_group(frame: pd.DataFrame, ov: list[str], group: str | None, cal
 def fit_model(syntax: ModelSyntax, data: object, *, caller: str, group: str | None = None,
               group_equal: Sequence[str] = (), std_lv: bool = False, meanstructure: bool | None = None,
               fixed_x: bool = True, orthogonal: bool = False, max_iter: int = 500,
-              gtol: float = 1e-6) -> SEMResult:
+              gtol: float = 1e-6, bounds: bool = False) -> SEMResult:
     """Shared by `sem`, `cfa` and `measurement_invariance`."""
     frame = _frame_of(data, caller)
     if isinstance(group_equal, str):
@@ -558,12 +558,26 @@ def fit_model(syntax: ModelSyntax, data: object, *, caller: str, group: str | No
                                   "sample moments; it is not identified")
     est = Estimator(spec, samples)
     fitted = est.fit(max_iter=max_iter, gtol=gtol)
+    bounded_notes = []
+    if bounds:
+        variances = est.variance_parameters()
+        if len(variances) and np.any(fitted.theta[variances] < 0):
+            fitted = est.fit_bounded(fitted.theta, max_iter=max_iter, gtol=gtol)
+            at_bound = [r.lhs for r in spec.rows if r.free in set(variances[fitted.theta[variances] <= 1e-10])]
+            bounded_notes.append(f"variance(s) of {list(dict.fromkeys(at_bound))} held at the bound 0 "
+                                 "(an improper solution constrained; chi² and SEs are then approximate)")
     if not fitted.converged:
         warnings.warn(f"{caller}: the optimizer did not converge ({fitted.message}; largest gradient "
                       f"{np.max(np.abs(fitted.gradient)):.2g}); every table is flagged 'not converged'",
                       SEMConvergenceWarning, stacklevel=3)
     vcov = est.vcov(fitted.theta)
     table, improper, notes = _parameter_table(est, fitted, vcov, labels)
+    if bounded_notes:
+        improper = True
+        notes = bounded_notes + notes
+        for r in spec.rows:
+            if r.free >= 0 and r.op == "~~" and r.lhs == r.rhs and fitted.theta[r.free] <= 1e-10:
+                table.loc[(table["lhs"] == r.lhs) & (table["rhs"] == r.lhs) & (table["op"] == "~~"), "flag"] = "at bound"
     if improper:
         warnings.warn(f"{caller}: improper solution (Heywood case): {'; '.join(notes)}", ImproperSolutionWarning,
                       stacklevel=3)
@@ -574,7 +588,7 @@ def fit_model(syntax: ModelSyntax, data: object, *, caller: str, group: str | No
 
 def sem(model: str, data: object, *, group: str | None = None, group_equal: Sequence[str] = (),
         std_lv: bool = False, meanstructure: bool | None = None, fixed_x: bool = True,
-        max_iter: int = 500, gtol: float = 1e-6) -> SEMResult:
+        max_iter: int = 500, gtol: float = 1e-6, bounds: bool = False) -> SEMResult:
     """Fit a structural equation model by maximum likelihood, with lavaan's `sem()` defaults.
 
     Defaults as lavaan's: the first loading of each factor fixed to 1 (or, with `std_lv=True`,
@@ -597,6 +611,9 @@ def sem(model: str, data: object, *, group: str | None = None, group_equal: Sequ
         meanstructure: model means and intercepts (default: with groups or any `~ 1`).
         fixed_x: fix exogenous observed predictors at their sample moments (lavaan's default).
         max_iter, gtol: iteration limit and gradient tolerance on the ML discrepancy.
+        bounds: when the (unbounded, lavaan-default) solution has a negative variance, refit with
+            every variance >= 0 (L-BFGS-B); the bounded rows are flagged "at bound" and the
+            result stays marked improper.
 
     Returns:
         SEMResult with `estimates`, `fit` (lavaan's `fitMeasures()` names), `r2()`,
@@ -609,7 +626,7 @@ def sem(model: str, data: object, *, group: str | None = None, group_equal: Sequ
     """
     syntax = parse_syntax(model)
     return fit_model(syntax, data, caller="sem", group=group, group_equal=group_equal, std_lv=std_lv,
-                     meanstructure=meanstructure, fixed_x=fixed_x, max_iter=max_iter, gtol=gtol)
+                     meanstructure=meanstructure, fixed_x=fixed_x, max_iter=max_iter, gtol=gtol, bounds=bounds)
 
 
 __all__ = ["GROUP_EQUAL", "Estimator", "ImproperSolutionWarning", "SEMConvergenceWarning", "SEMResult",

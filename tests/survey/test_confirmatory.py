@@ -236,3 +236,19 @@ def test_infinite_values_are_refused_by_column(hs):
     bad.loc[bad.index[3], "x5"] = np.inf
     with pytest.raises(SurveyAnalysisError, match="'x5' holds infinite values"):
         survey.cfa(HS_MODEL, bad)
+
+
+def test_bounds_hold_an_improper_variance_at_zero():
+    """With bounds the Heywood variance sits at 0 and the other parameters re-adjust; a bounded
+    solution cannot fit better than the unbounded one (chi2 = 0 there), and it stays flagged."""
+    target = np.array([[1.0, 0.8, 0.8], [0.8, 1.0, 0.4], [0.8, 0.4, 1.0]])
+    z = np.random.default_rng(3).normal(size=(400, 3))
+    z = (z - z.mean(0)) @ np.linalg.inv(np.linalg.cholesky(np.cov(z, rowvar=False, ddof=0))).T
+    data = pd.DataFrame(z @ np.linalg.cholesky(target).T, columns=["a", "b", "c"])
+    with pytest.warns(HeywoodWarning, match="held at the bound 0"):
+        result = survey.cfa("F =~ a + b + c", data, bounds=True)
+    est = result.estimates.set_index(["lhs", "op", "rhs"])
+    assert est.loc[("a", "~~", "a"), "est"] == pytest.approx(0.0, abs=1e-8)
+    assert est.loc[("a", "~~", "a"), "flag"] == "at bound"
+    assert (est.loc[[("b", "~~", "b"), ("c", "~~", "c")], "est"] > 0).all()
+    assert result.fit["chi2"] > 0 and result.converged and result.improper
