@@ -217,6 +217,12 @@ class SEMResult:
             return "not converged"
         return "improper solution" if self.improper else ""
 
+    def _flagged(self, table: pd.DataFrame) -> pd.DataFrame:
+        if self._flag() and "flag" not in table.columns:
+            table = table.copy()
+            table["flag"] = self._flag()
+        return table
+
     def r2(self) -> pd.DataFrame:
         """R² of every endogenous variable (lavaan `inspect(fit, "r2")`): 1 - residual / total variance."""
         rows = []
@@ -228,11 +234,12 @@ class SEMResult:
         table = pd.DataFrame(rows)
         if len(self.group_labels) == 1:
             table = table.drop(columns="group")
-        return table
+        return self._flagged(table)
 
     def standardized(self) -> pd.DataFrame:
         """lavaan's `standardizedSolution()`-like view: lhs, op, rhs, est, std_lv, std_all."""
-        cols = [c for c in ("lhs", "op", "rhs", "group", "label", "est", "std_lv", "std_all") if c in self.estimates]
+        cols = [c for c in ("lhs", "op", "rhs", "group", "label", "est", "std_lv", "std_all", "flag")
+                if c in self.estimates]
         return self.estimates[cols].copy()
 
     def implied_covariance(self, group: int = 0) -> pd.DataFrame:
@@ -327,7 +334,7 @@ class SEMResult:
         out = out[out["mi"] >= minimum]
         if sort:
             out = out.sort_values("mi", ascending=False)
-        return out.reset_index(drop=True)
+        return self._flagged(out.reset_index(drop=True))
 
     def _candidates(self) -> list[tuple[str, str, str, int]]:
         spec = self.spec
@@ -414,7 +421,7 @@ class SEMResult:
         table["ci_upper"] = np.quantile(draws_arr, 1 - tail, axis=0)
         table.attrs["n_boot"] = len(draws)
         table.attrs["failed"] = failed
-        return table.reset_index(drop=True)
+        return self._flagged(table.reset_index(drop=True))
 
 
 def _label_values(spec: Specification, theta: np.ndarray, est: Estimator) -> dict[str, float]:

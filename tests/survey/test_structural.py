@@ -190,3 +190,44 @@ def test_syntax_is_read_as_lavaan_reads_it():
         parse_syntax("F =~ a + b + c\nbad := __import__('os')")
     with pytest.raises(SurveyAnalysisError, match="not parameter labels"):
         survey.sem("M ~ X\nY ~ M\nab := a*b", mediation_data())
+
+
+def test_unit_variance_identification_gives_the_same_model(fit, political):
+    """std.lv = TRUE fixes the (residual) variances of ind60, dem60 and dem65 to 1: the same
+    model re-parameterised, so lavaan's chi2 38.125 and the Std.all column are unchanged."""
+    other = survey.sem(PD_MODEL, political, std_lv=True)
+    assert round(other.fit["chi2"], 3) == 38.125 and other.fit["df"] == 35
+    a = fit.estimates.set_index(["lhs", "op", "rhs"])["std_all"]
+    b = other.estimates.set_index(["lhs", "op", "rhs"])["std_all"]
+    np.testing.assert_allclose(b[a.index], a, atol=1e-5)
+    assert other.estimates.set_index(["lhs", "op", "rhs"]).loc[("dem60", "~~", "dem60"), "est"] == 1.0
+
+
+def test_groups_label_every_row_and_per_group_modifiers_apply():
+    data = mediation_data(600)
+    data["sex"] = np.where(np.arange(600) % 2 == 0, "男", "女")
+    free = survey.sem("M ~ X\nY ~ M + X", data, group="sex")
+    fixed = survey.sem("M ~ c(a1, a1)*X\nY ~ M + X", data, group="sex")
+    assert set(free.estimates["group"]) == {"男", "女"} and free.fit["df"] == 0
+    assert fixed.fit["df"] == 1  # one equality across groups
+    paths = fixed.estimates[(fixed.estimates["lhs"] == "M") & (fixed.estimates["op"] == "~")]
+    assert paths["est"].nunique() == 1
+    assert "2 groups" in free.summary()
+
+
+def test_survey_data_and_text_columns(political):
+    from survey.codebook import Codebook, SurveyData
+
+    result = survey.sem(PD_MODEL, SurveyData(political, Codebook(title="pd")))
+    assert round(result.fit["chi2"], 3) == 38.125
+    with pytest.raises(SurveyAnalysisError, match="'y3' holds non-numeric values"):
+        survey.sem(PD_MODEL, political.assign(y3="很好"))
+
+
+def test_every_table_of_an_unconverged_sem_is_flagged(political):
+    from survey.structural import SEMConvergenceWarning
+
+    with pytest.warns(SEMConvergenceWarning):
+        result = survey.sem(PD_MODEL, political, max_iter=1)
+    for table in (result.estimates, result.fit_table(), result.r2(), result.standardized(), result.modindices()):
+        assert set(table["flag"]) == {"not converged"}
