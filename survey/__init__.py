@@ -61,6 +61,8 @@ _LAZY: dict[str, str] = {
     "moderation": "survey.mediation_moderation",
     # measurement model
     "cfa": "survey.confirmatory",
+    "sem": "survey.structural",
+    "measurement_invariance": "survey.invariance",
     # weighting and indices
     "rake": "survey.weighting",
     "poststratify": "survey.weighting",

@@ -19,17 +19,13 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
 from survey.errors import SurveyAnalysisError, SurveyAnalysisWarning
+from survey.lavaan_syntax import parse_syntax
+from survey.structural import ImproperSolutionWarning, SEMConvergenceWarning, SEMResult, fit_model
 
-
-class CFAConvergenceWarning(SurveyAnalysisWarning):
-    """The optimizer did not converge; estimates and fit measures are not trustworthy."""
-
-
-class HeywoodWarning(SurveyAnalysisWarning):
-    """A residual variance is negative or a factor correlation exceeds 1 (an improper solution)."""
+CFAConvergenceWarning = SEMConvergenceWarning  # the optimizer did not converge
+HeywoodWarning = ImproperSolutionWarning  # negative variance or factor correlation beyond 1
 
 
 _NAME = r"[A-Za-z_\u4e00-\u9fff][\w.\u4e00-\u9fff]*"
@@ -97,7 +93,8 @@ def parse_model(model: str) -> _Model:
 @dataclass
 class CFAResult:
     """A fitted CFA. Figures are on lavaan's scale; tables are indexed by lhs/op/rhs like
-    lavaan's parameterEstimates()."""
+    lavaan's parameterEstimates(). When the fit did not converge or is improper (Heywood case),
+    `converged` / `improper` say so and every table carries a `flag` column."""
 
     estimates: pd.DataFrame
     loadings: pd.DataFrame  # standardized loadings (items x factors)
@@ -109,6 +106,8 @@ class CFAResult:
     sample: pd.DataFrame
     model: str = ""
     notes: list[str] = field(default_factory=list)
+    improper: bool = False
+    sem: SEMResult | None = field(default=None, repr=False)
 
     def __getattr__(self, name: str) -> float:
         fit = self.__dict__.get("fit", {})
@@ -116,22 +115,48 @@ class CFAResult:
             return fit[name]
         raise AttributeError(name)
 
+    def _flag(self) -> str:
+        if not self.converged:
+            return "not converged"
+        return "improper solution" if self.improper else ""
+
+    def _flagged(self, table: pd.DataFrame) -> pd.DataFrame:
+        if self._flag():
+            table = table.copy()
+            table["flag"] = self._flag()
+        return table
+
     def reliability(self) -> pd.DataFrame:
-        """Composite reliability (CR) and average variance extracted (AVE) per factor
-        (Fornell & Larcker 1981, from the standardized loadings)."""
+        """Composite reliability and average variance extracted per factor (Fornell & Larcker 1981)
+        from the absolute standardized loadings l:
+
+            CR = (sum |l|)² / ((sum |l|)² + sum (1 - l²)),   AVE = mean(l²).
+
+        A negative loading (an item keyed against its factor and not reversed) is named in a
+        warning: signed loadings would cancel in the sum and CR would collapse towards 0.
+        """
         rows = {}
+        negative = []
         for factor in self.loadings.columns:
-            lam = self.loadings[factor].dropna().to_numpy()
+            column = self.loadings[factor].dropna()
+            negative += [f"{item} ({factor}: {value:.3f})" for item, value in column.items() if value < 0]
+            lam = np.abs(column.to_numpy())
             error = (1 - lam**2).sum()
             rows[factor] = {"CR": lam.sum() ** 2 / (lam.sum() ** 2 + error), "AVE": float(np.mean(lam**2)),
                             "k": lam.size}
-        return pd.DataFrame.from_dict(rows, orient="index")
+        if negative:
+            warnings.warn(f"cfa: negative standardized loading(s) {', '.join(negative)}; CR and AVE use absolute "
+                          "loadings — reverse-score these items if they are keyed against the scale",
+                          SurveyAnalysisWarning, stacklevel=2)
+        return self._flagged(pd.DataFrame.from_dict(rows, orient="index"))
 
     def fornell_larcker(self) -> pd.DataFrame:
         """sqrt(AVE) on the diagonal, factor correlations below it (discriminant validity holds
         when each diagonal value exceeds the correlations in its row and column)."""
         table = self.factor_correlations.copy()
-        ave = self.reliability()["AVE"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SurveyAnalysisWarning)
+            ave = self.reliability()["AVE"]
         for f in table.index:
             table.loc[f, f] = np.sqrt(ave[f])
         return table.where(np.tril(np.ones(table.shape, dtype=bool)))
@@ -156,291 +181,77 @@ class CFAResult:
                 table.loc[a, b] = hetero / np.sqrt(mono(groups[a]) * mono(groups[b]))
         return table
 
+    def modindices(self, **kwargs: object) -> pd.DataFrame:
+        """lavaan's `modindices()` (see `SEMResult.modindices`)."""
+        return self._flagged(self.sem.modindices(**kwargs))
+
     def to_frame(self) -> pd.DataFrame:
         return self.estimates.copy()
 
     def fit_table(self) -> pd.DataFrame:
         keys = ["chi2", "df", "p", "cfi", "tli", "rmsea", "rmsea_ci_lower", "rmsea_ci_upper", "srmr",
                 "gfi", "agfi", "nfi", "ifi", "logl", "aic", "bic"]
-        return pd.DataFrame({"value": [self.fit[k] for k in keys]}, index=pd.Index(keys, name="measure"))
+        table = pd.DataFrame({"value": [self.fit[k] for k in keys]}, index=pd.Index(keys, name="measure"))
+        return self._flagged(table)
 
     def summary(self) -> str:
         f = self.fit
-        return (f"CFA (ML), n = {self.n}: chi2({f['df']:g}) = {f['chi2']:.3f}, p = {f['p']:.4g}; CFI = {f['cfi']:.3f}, "
+        head = (f"CFA (ML), n = {self.n}: chi2({f['df']:g}) = {f['chi2']:.3f}, p = {f['p']:.4g}; CFI = {f['cfi']:.3f}, "
                 f"TLI = {f['tli']:.3f}, RMSEA = {f['rmsea']:.3f} [{f['rmsea_ci_lower']:.3f}, {f['rmsea_ci_upper']:.3f}], "
-                f"SRMR = {f['srmr']:.3f}\n\n{self.estimates.round(3).to_string()}")
-
-
-class _Spec:
-    """Free parameters of the model and how they map to Lambda, Phi and Theta."""
-
-    def __init__(self, m: _Model, std_lv: bool) -> None:
-        self.m = m
-        p, k = len(m.items), len(m.factors)
-        self.p, self.k = p, k
-        self.item = {name: i for i, name in enumerate(m.items)}
-        self.lam_fixed = np.zeros((p, k))
-        self.free: list[tuple[str, int, int]] = []  # (matrix, row, col)
-        for j, f in enumerate(m.factors):
-            for pos, (item, fixed) in enumerate(m.indicators[f]):
-                i = self.item[item]
-                if fixed is not None:
-                    self.lam_fixed[i, j] = fixed
-                elif pos == 0 and not std_lv and not any(v is not None for _, v in m.indicators[f]):
-                    self.lam_fixed[i, j] = 1.0  # marker
-                else:
-                    self.free.append(("L", i, j))
-        for j in range(k):
-            for i in range(j + 1):
-                if i == j and std_lv:
-                    continue
-                self.free.append(("P", j, i))
-        for i in range(p):
-            self.free.append(("T", i, i))
-        factor = {f: j for j, f in enumerate(m.factors)}
-        for a, b in m.covariances:
-            if a in self.item and b in self.item:
-                i, j = sorted((self.item[a], self.item[b]))
-                if i != j:
-                    self.free.append(("T", j, i))
-            elif a in factor and b in factor and a != b:
-                pass  # factor covariances are free already
-        self.std_lv = std_lv
-
-    def matrices(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        lam = self.lam_fixed.copy()
-        phi = np.eye(self.k) if self.std_lv else np.zeros((self.k, self.k))
-        th = np.zeros((self.p, self.p))
-        for value, (kind, i, j) in zip(theta, self.free, strict=True):
-            if kind == "L":
-                lam[i, j] = value
-            elif kind == "P":
-                phi[i, j] = phi[j, i] = value
-            else:
-                th[i, j] = th[j, i] = value
-        return lam, phi, th
-
-    def sigma(self, theta: np.ndarray) -> np.ndarray:
-        lam, phi, th = self.matrices(theta)
-        return lam @ phi @ lam.T + th
-
-    def derivatives(self, theta: np.ndarray) -> list[np.ndarray]:
-        """dSigma/dtheta_q for every free parameter."""
-        lam, phi, _ = self.matrices(theta)
-        out = []
-        for kind, i, j in self.free:
-            if kind == "L":
-                e = np.zeros((self.p, self.k))
-                e[i, j] = 1.0
-                d = e @ phi @ lam.T
-                out.append(d + d.T)
-            elif kind == "P":
-                e = np.zeros((self.k, self.k))
-                e[i, j] = e[j, i] = 1.0
-                out.append(lam @ e @ lam.T)
-            else:
-                e = np.zeros((self.p, self.p))
-                e[i, j] = e[j, i] = 1.0
-                out.append(e)
-        return out
-
-
-def _start(spec: _Spec, s: np.ndarray) -> np.ndarray:
-    values = []
-    var = np.diag(s)
-    for kind, i, j in spec.free:
-        if kind == "L":
-            values.append(0.7)
-        elif kind == "P":
-            if i == j:
-                markers = [r for r in range(spec.p) if spec.lam_fixed[r, i] != 0]
-                values.append(0.5 * var[markers[0]] if markers else 1.0)
-            else:
-                values.append(0.0)
-        else:
-            values.append(0.5 * var[i] if i == j else 0.0)
-    return np.array(values)
-
-
-def _f_ml(sigma: np.ndarray, s: np.ndarray, logdet_s: float) -> tuple[float, np.ndarray | None]:
-    sign, logdet = np.linalg.slogdet(sigma)
-    if sign <= 0:
-        return np.inf, None
-    inv = np.linalg.inv(sigma)
-    value = logdet + np.trace(s @ inv) - logdet_s - s.shape[0]
-    return float(value), inv
-
-
-def _rmsea_ci(chi2: float, df: float, n: int, level: float = 0.90) -> tuple[float, float]:
-    """lavaan's interval: noncentrality lambda with P(X <= chi2 | df, lambda) = 0.95 / 0.05."""
-    def solve(target: float) -> float:
-        f = lambda lam: stats.ncx2.cdf(chi2, df, lam) - target if lam > 0 else stats.chi2.cdf(chi2, df) - target  # noqa: E731
-        if f(0.0) < 0:
-            return 0.0
-        hi = max(1.0, chi2)
-        while f(hi) > 0:
-            hi *= 2
-        return optimize.brentq(f, 0.0, hi)
-
-    tail = (1 - level) / 2
-    lo, hi = solve(1 - tail), solve(tail)
-    return float(np.sqrt(lo / (df * n))), float(np.sqrt(hi / (df * n)))
+                f"SRMR = {f['srmr']:.3f}")
+        if self._flag():
+            head = f"WARNING: {self._flag()} ({'; '.join(self.notes) or 'see the flag column'}) — do not report.\n" + head
+        return head + f"\n\n{self.estimates.round(3).to_string()}"
 
 
 def cfa(model: str, data: pd.DataFrame, *, std_lv: bool = False,
-        missing: Literal["listwise"] = "listwise", max_iter: int = 2000) -> CFAResult:
-    """Fit a CFA by maximum likelihood (see the module docstring).
+        missing: Literal["listwise"] = "listwise", max_iter: int = 500, gtol: float = 1e-6,
+        bounds: bool = False) -> CFAResult:
+    """Fit a CFA by maximum likelihood (see the module docstring and `survey.sem`).
+
+    Start values are data-driven as lavaan's ("fabin3" loadings, residual variances half the
+    observed variance), so a negatively keyed marker item or residual covariances do not send
+    the optimizer to a local solution; convergence is judged by the gradient. A fit that did not
+    converge warns (`CFAConvergenceWarning`) and is flagged in every table; a negative variance
+    or a factor correlation beyond 1 warns (`HeywoodWarning`) and is flagged on its row.
 
     Args:
         model: lavaan-style syntax ('F =~ x1 + x2 + x3' per factor; 'x1 ~~ x2' residual
-            covariances; '1*x1' fixed loadings; '#' comments).
-        data: respondents x items (items must be numeric); listwise deletion.
+            covariances; '1*x1' fixed loadings; 'a*x2' labels; '#' comments).
+        data: respondents x items (items must be numeric); listwise deletion of NaN rows,
+            infinite values refused.
         std_lv: identify factors by unit variance instead of a marker loading of 1.
+        max_iter, gtol: iteration limit and gradient tolerance.
+        bounds: refit an improper solution with every variance >= 0 (rows flagged "at bound").
     """
     if missing != "listwise":
         raise SurveyAnalysisError("cfa: only listwise deletion is implemented")
-    m = parse_model(model)
-    if not isinstance(data, pd.DataFrame):
-        data = getattr(data, "data", None)
-        if not isinstance(data, pd.DataFrame):
-            raise SurveyAnalysisError("cfa: data must be a DataFrame or SurveyData")
-    absent = [i for i in m.items if i not in data.columns]
-    if absent:
-        raise SurveyAnalysisError(f"cfa: the model names {absent}, which are not columns of the data; "
-                                  f"columns: {list(map(str, data.columns))[:30]}")
-    frame = data[m.items].apply(pd.to_numeric, errors="coerce")
-    text = frame.isna() & data[m.items].notna()
-    if text.any().any():
-        column = text.any().idxmax()
-        raise SurveyAnalysisError(f"cfa: item {column!r} holds non-numeric values")
-    frame = frame.dropna()
-    n, p = len(frame), len(m.items)
-    if n <= p:
-        raise SurveyAnalysisError(f"cfa: {n} complete respondents for {p} items; need more respondents than items")
-    x = frame.to_numpy(float)
-    s = np.cov(x, rowvar=False, ddof=0)
-    if np.any(np.diag(s) == 0):
-        raise SurveyAnalysisError(f"cfa: constant item(s) {[i for i, v in zip(m.items, np.diag(s), strict=True) if v == 0]}")
-    sign, logdet_s = np.linalg.slogdet(s)
-    if sign <= 0:
-        raise SurveyAnalysisError("cfa: the item covariance matrix is singular (an item is a combination of others)")
-    spec = _Spec(m, std_lv)
-    q = len(spec.free)
-    df = p * (p + 1) // 2 - q
-    if df < 0:
-        raise SurveyAnalysisError(f"cfa: the model has {q} free parameters but only {p * (p + 1) // 2} "
-                                  "variances and covariances; it is not identified")
-
-    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        sigma = spec.sigma(theta)
-        value, inv = _f_ml(sigma, s, logdet_s)
-        if inv is None:
-            return 1e10, np.zeros_like(theta)
-        g = inv - inv @ s @ inv
-        grad = np.array([np.sum(g * d) for d in spec.derivatives(theta)])
-        return value, grad
-
-    start = _start(spec, s)
-    fitted = optimize.minimize(objective, start, jac=True, method="BFGS",
-                               options={"maxiter": max_iter, "gtol": 1e-9})
-    if not fitted.success and fitted.status != 2:
-        warnings.warn(f"cfa: the optimizer did not converge ({fitted.message})", CFAConvergenceWarning, stacklevel=2)
-    elif fitted.status == 2 and np.max(np.abs(fitted.jac)) > 1e-4:
-        warnings.warn(f"cfa: the optimizer stopped before convergence ({fitted.message})",
-                      CFAConvergenceWarning, stacklevel=2)
-    theta = fitted.x
-    converged = bool(np.max(np.abs(fitted.jac)) < 1e-4)
-    lam, phi, th = spec.matrices(theta)
-    sigma = spec.sigma(theta)
-    f_min, inv = _f_ml(sigma, s, logdet_s)
-    if inv is None:
-        raise SurveyAnalysisError("cfa: the fitted covariance matrix is not positive definite; the model "
-                                  "cannot be estimated on these data")
-    # standard errors: expected information (N/2) D' (Sigma^-1 x Sigma^-1) D
-    derivs = spec.derivatives(theta)
-    info = np.empty((q, q))
-    a_list = [inv @ d for d in derivs]
-    for i in range(q):
-        for j in range(i + 1):
-            info[i, j] = info[j, i] = 0.5 * n * np.sum(a_list[i] * a_list[j].T)
-    try:
-        vcov = np.linalg.inv(info)
-        se = np.sqrt(np.clip(np.diag(vcov), 0, None))
-    except np.linalg.LinAlgError:
-        se = np.full(q, np.nan)
-    notes = []
-    if np.any(np.diag(th) < 0):
-        bad = [m.items[i] for i in np.flatnonzero(np.diag(th) < 0)]
-        warnings.warn(f"cfa: negative residual variance for {bad} (Heywood case)", HeywoodWarning, stacklevel=2)
-        notes.append(f"Heywood case: {bad}")
-    fsd = np.sqrt(np.clip(np.diag(phi), 1e-300, None))
-    corr = phi / np.outer(fsd, fsd)
-    if np.any(np.abs(corr[np.triu_indices(spec.k, 1)]) > 1):
-        warnings.warn("cfa: a factor correlation exceeds 1 in absolute value", HeywoodWarning, stacklevel=2)
-    isd = np.sqrt(np.diag(sigma))
-    std_lam = lam * fsd[None, :] / isd[:, None]
-
-    rows = []
-    value_of = dict(zip(spec.free, theta, strict=True))
-    se_of = dict(zip(spec.free, se, strict=True))
-    for j, f in enumerate(m.factors):
-        for item, _ in m.indicators[f]:
-            i = spec.item[item]
-            key = ("L", i, j)
-            est = value_of.get(key, spec.lam_fixed[i, j])
-            rows.append(("=~", f, item, est, se_of.get(key, np.nan), std_lam[i, j]))
-    for j in range(spec.k):
-        for i in range(j + 1):
-            key = ("P", j, i)
-            est = phi[j, i]
-            std = corr[j, i] if i != j else 1.0
-            if i != j:
-                rows.append(("~~", m.factors[i], m.factors[j], est, se_of.get(key, np.nan), std))
-    for i, item in enumerate(m.items):
-        rows.append(("~~", item, item, th[i, i], se_of.get(("T", i, i), np.nan), th[i, i] / sigma[i, i]))
-    for a, b in m.covariances:
-        if a in spec.item and b in spec.item and a != b:
-            i, j = sorted((spec.item[a], spec.item[b]))
-            rows.append(("~~", a, b, th[j, i], se_of.get(("T", j, i), np.nan), th[j, i] / (isd[i] * isd[j])))
-    for j, f in enumerate(m.factors):
-        rows.append(("~~", f, f, phi[j, j], se_of.get(("P", j, j), np.nan), 1.0))
-    est = pd.DataFrame(rows, columns=["op", "lhs", "rhs", "est", "se", "std_all"])
-    est = est[["lhs", "op", "rhs", "est", "se", "std_all"]]
-    est["z"] = est["est"] / est["se"]
-    est["p"] = 2 * stats.norm.sf(np.abs(est["z"]))
-    est = est[["lhs", "op", "rhs", "est", "se", "z", "p", "std_all"]]
-
-    # fit measures (lavaan's fitMeasures)
-    chi2 = n * f_min
-    p_value = float(stats.chi2.sf(chi2, df)) if df > 0 else float("nan")
-    base_f = float(np.sum(np.log(np.diag(s))) - logdet_s)
-    chi2_b, df_b = n * base_f, p * (p - 1) / 2
-    d, d_b = max(chi2 - df, 0.0), max(chi2_b - df_b, 0.0)
-    cfi = 1.0 - d / max(d, d_b) if max(d, d_b) > 0 else 1.0
-    tli = ((chi2_b / df_b) - (chi2 / df)) / ((chi2_b / df_b) - 1.0) if df > 0 else float("nan")
-    rmsea = float(np.sqrt(d / (df * n))) if df > 0 else float("nan")
-    lo, hi = _rmsea_ci(chi2, df, n) if df > 0 else (float("nan"), float("nan"))
-    rmsea_p = float(stats.ncx2.sf(chi2, df, 0.05**2 * df * n)) if df > 0 else float("nan")
-    scale = np.sqrt(np.outer(np.diag(s), np.diag(s)))
-    resid = (s - sigma) / scale
-    srmr = float(np.sqrt(np.mean(resid[np.tril_indices(p)] ** 2)))
-    ws = inv @ s
-    gfi = 1.0 - np.trace((ws - np.eye(p)) @ (ws - np.eye(p))) / np.trace(ws @ ws)
-    agfi = 1.0 - (p * (p + 1) / 2) / df * (1 - gfi) if df > 0 else float("nan")
-    logl = -0.5 * n * (p * np.log(2 * np.pi) + np.linalg.slogdet(sigma)[1] + np.trace(s @ inv))
-    logl_h1 = -0.5 * n * (p * np.log(2 * np.pi) + logdet_s + p)
-    fit = {"chi2": float(chi2), "df": float(df), "p": p_value, "baseline_chi2": float(chi2_b),
-           "baseline_df": float(df_b), "cfi": float(cfi), "tli": float(tli),
-           "nfi": float((chi2_b - chi2) / chi2_b), "ifi": float((chi2_b - chi2) / (chi2_b - df)),
-           "rmsea": rmsea, "rmsea_ci_lower": lo, "rmsea_ci_upper": hi, "rmsea_pvalue": rmsea_p,
-           "srmr": srmr, "gfi": float(gfi), "agfi": float(agfi), "logl": float(logl),
-           "unrestricted_logl": float(logl_h1), "npar": float(q), "aic": float(-2 * logl + 2 * q),
-           "bic": float(-2 * logl + q * np.log(n))}
-    member = np.array([[item in {i for i, _ in m.indicators[f]} for f in m.factors] for item in m.items])
-    loadings = pd.DataFrame(np.where(member, std_lam, np.nan), index=m.items, columns=m.factors)
-    return CFAResult(est, loadings, pd.DataFrame(corr, index=m.factors, columns=m.factors), fit, n, converged,
-                     pd.DataFrame(sigma, index=m.items, columns=m.items),
-                     pd.DataFrame(s, index=m.items, columns=m.items), model, notes)
+    syntax = parse_syntax(model)
+    if not any(s.op == "=~" for s in syntax.statements):
+        raise SurveyAnalysisError("cfa: the model defines no factor ('F =~ a + b + c')")
+    m = parse_model("\n".join(line for line in model.splitlines() if ":=" not in line)) if all(
+        s.op in ("=~", "~~") for s in syntax.statements) else None
+    if m is not None:
+        for f in m.factors:
+            if len(m.indicators[f]) < 2 and len(m.factors) == 1:
+                raise SurveyAnalysisError(f"cfa: factor {f!r} needs at least 3 items to be identified on its own")
+    result = fit_model(syntax, data, caller="cfa", std_lv=std_lv, max_iter=max_iter, gtol=gtol, bounds=bounds)
+    spec = result.spec
+    est = result.estimates.drop(columns=["_free", "_user", "label"])
+    item_at = {v: i for i, v in enumerate(spec.ov)}
+    factor_at = {f: j for j, f in enumerate(spec.lv)}
+    lam = np.full((len(spec.ov), len(spec.lv)), np.nan)
+    corr = np.eye(len(spec.lv))
+    for lhs, op, rhs, value in zip(est["lhs"], est["op"], est["rhs"], est["std_all"], strict=True):
+        if op == "=~" and rhs in item_at:
+            lam[item_at[rhs], factor_at[lhs]] = value
+        elif op == "~~" and lhs != rhs and lhs in factor_at and rhs in factor_at:
+            corr[factor_at[lhs], factor_at[rhs]] = corr[factor_at[rhs], factor_at[lhs]] = value
+    loadings = pd.DataFrame(lam, index=spec.ov, columns=spec.lv)
+    corr = pd.DataFrame(corr, index=spec.lv, columns=spec.lv)
+    return CFAResult(est, loadings, corr, result.fit, result.n, result.converged,
+                     result.implied_covariance(), result.sample_covariance(), model, result.notes,
+                     result.improper, result)
 
 
 __all__ = ["CFAConvergenceWarning", "CFAResult", "HeywoodWarning", "cfa", "parse_model"]

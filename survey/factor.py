@@ -30,6 +30,10 @@ class FactorAnalysisError(ValueError):
     """The data cannot be factor analysed as asked (and the message says why)."""
 
 
+class HeywoodWarning(UserWarning):
+    """An extraction communality reached or exceeded 1 (a Heywood case): an improper solution."""
+
+
 class ConvergenceWarning(UserWarning):
     """An iterative estimate stopped at its iteration limit before converging."""
 
@@ -68,6 +72,11 @@ def item_data(
         values = subset.to_numpy(dtype=float, na_value=np.nan)
     else:
         values = np.column_stack([_numeric_column(subset[item], item).to_numpy() for item in items])
+    infinite = np.isinf(values)
+    if infinite.any():
+        column = items[int(np.flatnonzero(infinite.any(axis=0))[0])]
+        raise FactorAnalysisError(f"column {column!r} holds infinite values ({int(infinite.sum())} cells); "
+                                  "recode them as missing (NaN) or fix the data first")
     answered = ~np.isnan(values)
     keep = answered.all(axis=1) if missing == "listwise" else answered.any(axis=1)
     if not keep.all():
@@ -391,6 +400,7 @@ class EFAResult:
     iterations: int
     converged: bool
     notes: list[str] = field(default_factory=list)
+    heywood: list[str] = field(default_factory=list)  # items whose communality is >= 1
 
     @property
     def kaiser_n(self) -> int:
@@ -564,7 +574,16 @@ def _build_result(frame, r, eigenvalues, extraction, rotated, pattern, phi, orde
     def table(matrix: np.ndarray) -> pd.DataFrame:
         return pd.DataFrame(matrix, index=items, columns=names)
 
+    notes = []
+    # ML extraction bounds uniquenesses at .005 (psych's lower bound), so h2 = .995 is the boundary
+    heywood = [item for item, value in zip(items, h2, strict=True) if value >= 0.995 - 1e-6]
+    if heywood and method != "pca":
+        detail = ", ".join(f"{item} (h2 = {value:.3f})" for item, value in zip(items, h2, strict=True) if item in heywood)
+        notes.append(f"Heywood case: communality at or above its bound (.995) for {detail}; the solution is improper")
+        warnings.warn(f"efa: Heywood case — communality at or above .995 for {detail}; try fewer factors, another "
+                      "extraction method, or drop the item", HeywoodWarning, stacklevel=3)
     return EFAResult(
+        notes=notes, heywood=heywood if method != "pca" else [],
         method=method, rotation=rotation, n_factors=k, n_obs=len(frame), missing=missing,
         kaiser_normalize=kaiser_normalize,
         eigenvalues=pd.Series(eigenvalues, index=range(1, len(items) + 1), name="eigenvalue"),

@@ -90,6 +90,20 @@ def _covariance(frame: pd.DataFrame, missing: Missing) -> tuple[np.ndarray, np.n
     return cov, frame.mean().to_numpy(dtype=float)
 
 
+def _check_total_variance(cov: np.ndarray, items: list[str]) -> None:
+    """Refuse items whose row totals are (nearly) constant: ipsative data such as rankings or
+    constant-sum allocations, where every respondent's answers add up to the same number, so the
+    total-score variance is zero and alpha = k/(k-1) (1 - sum s_i² / 0) is undefined."""
+    total = float(cov.sum())
+    if abs(total) <= 1e-8 * float(np.trace(cov)):
+        raise ReliabilityError(
+            f"the items {items} have (almost) constant row totals (total-score variance {total:.3g}): these are "
+            "ipsative data (a ranking or constant-sum answer format, each respondent's answers sum to the same "
+            "value), for which Cronbach's alpha is undefined; analyse the items separately or use a "
+            "non-ipsative format"
+        )
+
+
 def _alpha(cov: np.ndarray) -> float:
     k = cov.shape[0]
     return k / (k - 1) * (1 - np.trace(cov) / cov.sum())
@@ -208,7 +222,14 @@ def cronbach_alpha(
     raw, items, reversed_items = _scale_items(data, items, reverse, low, high, scale)
     frame = item_data(raw, items, missing=missing, min_items=2, min_n=len(items), what="Cronbach's alpha")
     cov, means = _covariance(frame, missing)
+    _check_total_variance(cov, items)
     alpha = float(_alpha(cov))
+    if alpha > 1:
+        detail = ("the pairwise-deletion covariance matrix is not positive semi-definite (smallest eigenvalue "
+                  f"{np.linalg.eigvalsh(cov)[0]:.3g}); use listwise deletion" if missing == "pairwise" else
+                  "the item covariance matrix is improper")
+        warnings.warn(f"Cronbach's alpha = {alpha:.3f} exceeds 1, which no proper covariance matrix gives: {detail}",
+                      ReliabilityWarning, stacklevel=2)
     std_alpha, mean_r = _standardized_alpha(cov)
     n, k = len(frame), len(items)
     tail = (1 - ci) / 2

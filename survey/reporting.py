@@ -324,6 +324,12 @@ def build(data: SurveyData, spec: ReportSpec, figures: Path) -> tuple[list[Block
             f"SRMR = {f['srmr']:.3f}。" if zh else
             f"CFA: χ²/df = {f['chi2'] / f['df']:.3f}, CFI = {f['cfi']:.3f}, TLI = {f['tli']:.3f}, RMSEA = "
             f"{f['rmsea']:.3f} (90% CI [{f['rmsea_ci_lower']:.3f}, {f['rmsea_ci_upper']:.3f}]), SRMR = {f['srmr']:.3f}.")))
+        if not fit.converged or fit.improper:
+            problem = "; ".join(fit.notes) or ("did not converge" if not fit.converged else "improper solution")
+            blocks.append(Block("paragraph", (
+                f"注意：该验证性因子分析结果不可报告（{'未收敛' if not fit.converged else '不适当解'}：{problem}）。" if zh else
+                f"Caution: this CFA is not reportable ({'not converged' if not fit.converged else 'improper solution'}: "
+                f"{problem}).")))
         from survey.tables import format_number as fmt
 
         def nz(value: float) -> str:

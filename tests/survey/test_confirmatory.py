@@ -13,7 +13,7 @@ import pytest
 
 import survey
 from survey.confirmatory import HeywoodWarning, parse_model
-from survey.errors import SurveyAnalysisError
+from survey.errors import SurveyAnalysisError, SurveyAnalysisWarning
 
 HS_MODEL = """
 # the classic three-factor model
@@ -129,3 +129,126 @@ def test_an_unconverged_fit_is_named(hs):
     with pytest.warns(CFAConvergenceWarning):
         result = survey.cfa(HS_MODEL, hs, max_iter=3)
     assert not result.converged
+
+
+# --- robust estimation: sign of the marker, residual covariances, flags -------------------------
+
+
+def reversed_items(data: pd.DataFrame, items: list[str]) -> pd.DataFrame:
+    out = data.copy()
+    for item in items:
+        out[item] = -out[item]
+    return out
+
+
+def test_a_negatively_keyed_marker_gives_lavaans_fit_with_sign_flipped_loadings(fit, hs):
+    """x' = -x for the marker x1 (and x4): the model is the same model, so chi2 must stay lavaan's
+    85.306 on 24 df and the visual loadings / covariances change sign only (a property that must
+    hold; the old start of +0.7 for every loading landed on a local solution here)."""
+    other = survey.cfa(HS_MODEL, reversed_items(hs, ["x1", "x4"]))
+    assert other.converged and not other.improper
+    assert round(other.fit["chi2"], 3) == 85.306 and other.fit["df"] == 24
+    for key in ("cfi", "tli", "rmsea", "srmr", "aic", "bic"):
+        assert other.fit[key] == pytest.approx(fit.fit[key], abs=1e-6), key
+    a = fit.estimates.set_index(["lhs", "op", "rhs"])["est"]
+    b = other.estimates.set_index(["lhs", "op", "rhs"])["est"]
+    for key in [("visual", "=~", "x2"), ("visual", "=~", "x3"), ("textual", "=~", "x5"),
+                ("visual", "~~", "speed"), ("textual", "~~", "speed")]:
+        assert b[key] == pytest.approx(-a[key], abs=1e-5), key
+    assert b[("visual", "~~", "textual")] == pytest.approx(a[("visual", "~~", "textual")], abs=1e-5)  # both flipped
+    assert b[("x1", "~~", "x1")] == pytest.approx(0.549, abs=5e-4)  # lavaan's residual variance
+
+
+def test_a_reversed_non_marker_item_keeps_the_fit_and_cr_uses_absolute_loadings(fit, hs):
+    """Reversing x2 (not the marker) flips its loading only; CR from absolute standardized loadings
+    equals the unreversed CR (Fornell & Larcker's formula on |l|), and the warning names x2."""
+    other = survey.cfa(HS_MODEL, reversed_items(hs, ["x2"]))
+    assert round(other.fit["chi2"], 3) == 85.306
+    assert other.loadings.loc["x2", "visual"] == pytest.approx(-0.424, abs=5e-4)  # lavaan std.all 0.424
+    with pytest.warns(SurveyAnalysisWarning, match=r"x2 \(visual: -0\.424\)"):
+        table = other.reliability()
+    assert table.loc["visual", "CR"] == pytest.approx(fit.reliability().loc["visual", "CR"], abs=1e-6)
+    assert table.loc["visual", "CR"] > 0.5
+
+
+def test_modification_indices_equal_lavaans_tutorial():
+    """lavaan tutorial "Modification indices" (lavaan.ugent.be/tutorial/modindices.html):
+    modindices(fit, sort = TRUE, maximum.number = 5) and mi[mi$op == "=~", ] for the HS model."""
+    holzinger39 = pytest.importorskip("semopy.examples.holzinger39", reason="semopy ships the data ([test] extra)")
+    result = survey.cfa(HS_MODEL, holzinger39.get_data())
+    mi = result.modindices().set_index(["lhs", "op", "rhs"])
+    expected = {("visual", "=~", "x9"): (36.411, 0.577, 0.519, 0.515),
+                ("x7", "~~", "x8"): (34.145, 0.536, 0.536, 0.859),
+                ("visual", "=~", "x7"): (18.631, -0.422, -0.380, -0.349),
+                ("x8", "~~", "x9"): (14.946, -0.423, -0.423, -0.805),
+                ("textual", "=~", "x3"): (9.151, -0.272, -0.269, -0.238),
+                ("visual", "=~", "x4"): (1.211, 0.077, 0.069, 0.059),
+                ("visual", "=~", "x5"): (7.441, -0.210, -0.189, -0.147),
+                ("visual", "=~", "x6"): (2.843, 0.111, 0.100, 0.092),
+                ("visual", "=~", "x8"): (4.295, -0.210, -0.189, -0.187)}
+    for key, values in expected.items():
+        got = mi.loc[key, ["mi", "epc", "sepc.lv", "sepc.all"]].to_numpy(float)
+        np.testing.assert_allclose(np.round(got, 3), values, atol=1e-9, err_msg=str(key))
+    assert list(mi.index[:5]) == [("visual", "=~", "x9"), ("x7", "~~", "x8"), ("visual", "=~", "x7"),
+                                  ("x8", "~~", "x9"), ("textual", "=~", "x3")]
+    assert ("visual", "=~", "x1") not in mi.index  # the fixed marker is not a candidate
+
+
+def test_freeing_the_largest_modification_index_lowers_chi2_by_about_its_mi(hs):
+    """Adding the largest modification index (x7 ~~ x8) must lower chi2 by about its MI, 34.145
+    (score test ~ likelihood ratio), and the new estimate's sign must match the EPC (+0.536)."""
+    freed = survey.cfa(HS_MODEL + "\nx7 ~~ x8", hs)
+    assert freed.converged and freed.fit["df"] == 23
+    drop = 85.306 - freed.fit["chi2"]
+    assert 25 < drop < 45
+    est = freed.estimates.set_index(["lhs", "op", "rhs"]).loc[("x7", "~~", "x8"), "est"]
+    assert est > 0
+
+
+def test_every_table_is_flagged_when_the_fit_did_not_converge(hs):
+    from survey.confirmatory import CFAConvergenceWarning
+
+    with pytest.warns(CFAConvergenceWarning, match="not converge"):
+        result = survey.cfa(HS_MODEL, hs, max_iter=1)
+    assert not result.converged
+    assert set(result.estimates["flag"]) == {"not converged"}
+    assert set(result.fit_table()["flag"]) == {"not converged"}
+    assert set(result.reliability()["flag"]) == {"not converged"}
+    assert result.summary().startswith("WARNING: not converged")
+
+
+def test_an_improper_solution_is_flagged_on_its_row():
+    target = np.array([[1.0, 0.8, 0.8], [0.8, 1.0, 0.4], [0.8, 0.4, 1.0]])
+    z = np.random.default_rng(3).normal(size=(400, 3))
+    z = (z - z.mean(0)) @ np.linalg.inv(np.linalg.cholesky(np.cov(z, rowvar=False, ddof=0))).T
+    data = pd.DataFrame(z @ np.linalg.cholesky(target).T, columns=["a", "b", "c"])
+    with pytest.warns(HeywoodWarning, match="negative variance of a"):
+        result = survey.cfa("F =~ a + b + c", data)
+    est = result.estimates.set_index(["lhs", "op", "rhs"])
+    assert est.loc[("a", "~~", "a"), "flag"] == "Heywood" and est.loc[("b", "~~", "b"), "flag"] == ""
+    assert result.improper and set(result.fit_table()["flag"]) == {"improper solution"}
+    # just identified: the Heywood solution reproduces the data exactly (chi2 = 0)
+    assert result.fit["chi2"] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_infinite_values_are_refused_by_column(hs):
+    bad = hs.copy()
+    bad.loc[bad.index[3], "x5"] = np.inf
+    with pytest.raises(SurveyAnalysisError, match="'x5' holds infinite values"):
+        survey.cfa(HS_MODEL, bad)
+
+
+def test_bounds_hold_an_improper_variance_at_zero():
+    """With bounds the Heywood variance sits at 0 and the other parameters re-adjust; a bounded
+    solution cannot fit better than the unbounded one (chi2 = 0 there), and it stays flagged."""
+    target = np.array([[1.0, 0.8, 0.8], [0.8, 1.0, 0.4], [0.8, 0.4, 1.0]])
+    z = np.random.default_rng(3).normal(size=(400, 3))
+    z = (z - z.mean(0)) @ np.linalg.inv(np.linalg.cholesky(np.cov(z, rowvar=False, ddof=0))).T
+    data = pd.DataFrame(z @ np.linalg.cholesky(target).T, columns=["a", "b", "c"])
+    with pytest.warns(HeywoodWarning, match="held at the bound 0"):
+        result = survey.cfa("F =~ a + b + c", data, bounds=True)
+    est = result.estimates.set_index(["lhs", "op", "rhs"])
+    assert est.loc[("a", "~~", "a"), "est"] == pytest.approx(0.0, abs=1e-8)
+    assert est.loc[("a", "~~", "a"), "flag"] == "at bound"
+    assert (est.loc[[("b", "~~", "b"), ("c", "~~", "c")], "est"] > 0).all()
+    assert result.fit["chi2"] > 0 and result.converged and result.improper

@@ -261,3 +261,27 @@ def test_input_is_not_modified_and_pairwise_is_named() -> None:
     pd.testing.assert_frame_equal(data, before)
     assert result.missing == "pairwise" and result.n_obs == 300
     assert efa(data, 2).n_obs == len(data.dropna())
+
+
+def test_a_heywood_communality_is_flagged() -> None:
+    """r12 = r13 = .8, r23 = .4: one factor needs a first loading sqrt(.8 x .8 / .4) > 1, so the
+    communality of the first item exceeds 1 (principal axes / minres) or sits at ML's .995 bound."""
+    from survey.factor import HeywoodWarning
+
+    target = np.array([[1.0, 0.8, 0.8], [0.8, 1.0, 0.4], [0.8, 0.4, 1.0]])
+    z = np.random.default_rng(3).normal(size=(400, 3))
+    z = (z - z.mean(0)) @ np.linalg.inv(np.linalg.cholesky(np.cov(z, rowvar=False, ddof=0))).T
+    data = pd.DataFrame(z @ np.linalg.cholesky(target).T, columns=["a", "b", "c"])
+    for method in ("minres", "ml"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)
+            warnings.simplefilter("error", HeywoodWarning)
+            with pytest.raises(HeywoodWarning, match="Heywood case.*for a"):
+                efa(data, 1, method=method, rotation="none")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            result = efa(data, 1, method=method, rotation="none")
+        assert result.heywood == ["a"] and any("Heywood" in note for note in result.notes)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", HeywoodWarning)
+        assert efa(data, 1, method="pca", rotation="none").heywood == []  # components: h2 <= 1 by construction

@@ -225,3 +225,41 @@ def test_omega_flips_negatively_keyed_items(thurstone: pd.DataFrame) -> None:
 def test_omega_general_needs_three_factors(thurstone: pd.DataFrame) -> None:
     with pytest.raises(FactorAnalysisError, match="n_factors >= 3"):
         omega(thurstone, n_factors=2, general=True)
+
+
+# --- guards ------------------------------------------------------------------------------------
+
+
+def test_alpha_refuses_ranking_items_whose_totals_are_constant() -> None:
+    """Ipsative data: each respondent ranks four options 1..4, so every row sums to 10, the
+    total-score variance is 0 and alpha = k/(k-1)(1 - sum s_i²/0) is undefined (it used to
+    print about 7e14 with an inverted interval)."""
+    rng = np.random.default_rng(4)
+    ranks = np.array([rng.permutation(4) + 1 for _ in range(200)])
+    data = pd.DataFrame(ranks, columns=["r1", "r2", "r3", "r4"])
+    with pytest.raises(FactorAnalysisError, match="ipsative"):
+        cronbach_alpha(data)
+    with pytest.raises(FactorAnalysisError, match="constant row totals"):
+        item_total(data)
+
+
+def test_pairwise_alpha_above_one_comes_with_a_warning() -> None:
+    """Three items answered in pairs, each pair strongly negatively related: the pairwise
+    covariance matrix is not positive semi-definite, sum(C) < 0 and alpha > 1, which no proper
+    covariance matrix can give — it must not pass silently."""
+    rng = np.random.default_rng(8)
+    rows = []
+    for first, second in (("a", "b"), ("b", "c"), ("a", "c")):
+        x = rng.normal(size=60)
+        for value, noise in zip(x, rng.normal(scale=0.1, size=60), strict=True):
+            rows.append({first: value, second: -value + noise})
+    data = pd.DataFrame(rows, columns=["a", "b", "c"])
+    with pytest.warns(ReliabilityWarning, match="exceeds 1.*positive semi-definite"):
+        result = cronbach_alpha(data, missing="pairwise")
+    assert result.alpha > 1
+
+
+def test_infinite_values_are_refused_with_the_column_named() -> None:
+    data = pd.DataFrame({"q1": [1.0, 2, 3, 4, 5, 2], "q2": [2.0, 3, np.inf, 4, 5, 1], "q3": [1.0, 2, 2, 4, 5, 3]})
+    with pytest.raises(FactorAnalysisError, match="'q2' holds infinite values"):
+        cronbach_alpha(data)

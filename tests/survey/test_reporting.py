@@ -124,3 +124,13 @@ def test_report_spec_toml_is_strict(tmp_path):
 def test_data_without_scales_gets_a_clear_error(tmp_path):
     with pytest.raises(SurveyAnalysisError, match="defines no scales"):
         survey.report(pd.DataFrame({"a": [1, 2, 3]}), tmp_path)
+
+
+def test_an_unconverged_cfa_is_marked_not_reportable_in_the_chapter(example, tmp_path, monkeypatch):
+    from survey.confirmatory import CFAConvergenceWarning, cfa
+
+    monkeypatch.setattr(survey, "cfa", lambda model, data: cfa(model, data, max_iter=1))
+    with pytest.warns(CFAConvergenceWarning):
+        survey.report(example, tmp_path, lang="en", formats=["html"])
+    text = (tmp_path / "report.html").read_text(encoding="utf-8")
+    assert "Caution: this CFA is not reportable (not converged" in text
