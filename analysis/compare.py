@@ -18,7 +18,13 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from analysis.experiment import BASELINE
-from simulation.kpis import GAP_KPIS, KPI_BETTER, KPI_LABELS, KPI_NAMES, minimal_important_difference
+from simulation.kpis import (
+    GAP_KPIS,
+    KPI_BETTER,
+    KPI_LABELS,
+    KPI_NAMES,
+    minimal_important_difference,
+)
 
 # the KPIs a reform office asks about first; the ranking scores arms on these
 HEADLINE_KPIS: tuple[str, ...] = (

@@ -31,6 +31,7 @@ def scaled_updates(residents: int) -> dict:
         "jurisdiction.enterprises": int(round(base.jurisdiction.enterprises * k)),
         "jurisdiction.townships": max(1, int(round(base.jurisdiction.townships * k ** 0.5))),
         "hall.windows": max(1, int(round(base.hall.windows * k))),
+        "scenario.warmup_days": 0,  # every simulated day is timed and its cases counted
     }
     for name, dept in base.departments.items():
         updates[f"departments.{name}.capacity_per_day"] = max(1, int(round(dept.capacity_per_day * k)))

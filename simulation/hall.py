@@ -186,6 +186,8 @@ class ServiceHall:
         """Re-split the department windows in proportion to `department_demand` (observed window
         minutes); clerks move between department pools, comprehensive windows stay."""
         total = int(self.dept_windows.sum())
+        if total == 0 or department_demand.sum() <= 0:
+            return
         _, wanted = allocate_windows(total, 0.0, department_demand)
         # allocate_windows keeps a window back for a comprehensive pool when a department would
         # go without; here the comprehensive pool is fixed, so every department window is placed

@@ -69,7 +69,9 @@ def test_demo_prints_a_case_study_comparison_and_its_verdict(tmp_path):
     assert result.exit_code == 0, result.output
     for arm in ("baseline", "staff_training", "integrated_network", "village_extension", "package"):
         assert arm in result.output
-    assert "Verdict" in result.output and "Best overall" in result.output
+    # two replications of eight days rarely make an effect meaningful: the verdict must say which
+    verdict = result.output.split("Verdict", 1)[1].splitlines()[1]
+    assert "Best overall" in verdict or "No arm meaningfully improves" in verdict, verdict
     assert (tmp_path / "demo" / "effects.csv").exists()
 
 
