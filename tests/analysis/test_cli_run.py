@@ -79,3 +79,16 @@ def test_help_lists_every_command():
     result = runner.invoke(app, ["--help"])
     for command in ("run", "compare", "sweep", "validate", "demo", "survey"):
         assert command in result.output
+
+
+def test_importing_the_cli_pulls_in_no_heavy_module():
+    """`onenet --help` must start at once: the command modules import scipy, mesa, matplotlib and
+    pandas only inside the commands that need them."""
+    import subprocess
+    import sys
+
+    heavy = ("scipy.stats", "mesa", "matplotlib", "pandas", "statsmodels")
+    code = ("import sys, analysis.cli; "
+            f"print(','.join(m for m in {heavy!r} if m in sys.modules))")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == ""

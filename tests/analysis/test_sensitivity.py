@@ -13,7 +13,7 @@ from SALib.sample import morris as salib_morris_sample
 from SALib.test_functions import Ishigami
 from typer.testing import CliRunner
 
-from analysis.cli_sweep import sweep, write_outputs
+from analysis.cli.sweep import sweep, write_outputs
 from analysis.sensitivity import (
     Factor,
     MorrisSpec,

@@ -4,22 +4,22 @@ write the indices (CSV) and bar charts (PNG) with `--out`.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from analysis.sensitivity import SensitivityResult, StudyError, run_study
+from analysis.cli.common import console, err_console, fail
 
-console = Console(width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True, soft_wrap=True)  # error lines are never wrapped
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from analysis.sensitivity import SensitivityResult
 
 
 def _ranking_table(result: SensitivityResult, title: str) -> Table:
+    from rich.table import Table
+
     table = Table(title=title)
     for column in ("method", "rank", "group", "index", "score", "strongest outcome"):
         table.add_column(column, justify="right" if column in ("rank", "score") else "left")
@@ -68,6 +68,10 @@ def sweep(
     scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786"),
 ) -> None:
     """Sensitivity study (Morris / Sobol): which group of parameters restricts the KPIs most."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from analysis.sensitivity import StudyError, run_study
+
     try:
         with Progress(TextColumn("{task.description}"), BarColumn(),
                       TextColumn("{task.completed}/{task.total} runs"), TimeElapsedColumn(),
@@ -84,5 +88,4 @@ def sweep(
             for path in write_outputs(result, out, protect=[study]):
                 console.print(f"wrote {path}")
     except (StudyError, ValueError) as error:
-        err_console.print(f"[bold red]error:[/bold red] {escape(str(error))}", highlight=False)
-        raise typer.Exit(2) from None
+        fail(error)

@@ -7,27 +7,23 @@ file's own metadata (labels, missing codes, scales).
 
 from __future__ import annotations
 
-import sys
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
-from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
+
+from analysis.cli.common import console, note
+from analysis.cli.common import fail as _fail
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 app = typer.Typer(help="Analyse questionnaire data (describe, clean, reliability, efa, report).",
                   no_args_is_help=True)
-console = Console(width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True, soft_wrap=True)  # error lines are never wrapped
 
 DATA_HELP = "data file (.sav .zsav .por .dta .sas7bdat .xpt .csv .xlsx .xls, 问卷星 exports) or 'example'"
-
-
-def _fail(message: str) -> None:
-    err_console.print(f"[bold red]error:[/bold red] {escape(str(message))}", highlight=False)
-    raise typer.Exit(2)
 
 
 def load(data: str, codebook: Path | None = None):
@@ -43,7 +39,7 @@ def load(data: str, codebook: Path | None = None):
         warnings.simplefilter("always")
         loaded = survey.read(data, codebook=codebook)
     for message in dict.fromkeys(str(w.message) for w in caught):
-        err_console.print(f"[yellow]note:[/yellow] {escape(message)}", highlight=False)
+        note(message)
     return loaded
 
 
@@ -53,6 +49,8 @@ def _split(items: str | None) -> list[str] | None:
 
 def frame_table(frame: pd.DataFrame, title: str, *, decimals: int = 3, index: bool = True) -> Table:
     """A DataFrame as a rich table (numbers rounded, NaN blank)."""
+    import pandas as pd
+
     table = Table(title=title, title_justify="left")
     if index:
         table.add_column(str(frame.index.name or ""))
@@ -95,6 +93,8 @@ def reliability(
     missing: str = typer.Option("listwise", "--missing", help="listwise (SPSS) or pairwise"),
 ) -> None:
     """Cronbach's alpha (with Feldt CI), Item-Total Statistics and McDonald's omega per scale."""
+    import pandas as pd
+
     import survey
     from survey.errors import SurveyAnalysisError
 
@@ -109,7 +109,7 @@ def reliability(
                 try:
                     row["omega_total"] = survey.omega(loaded.data, result.items).omega_total
                 except (SurveyAnalysisError, ValueError) as error:
-                    err_console.print(f"[yellow]note:[/yellow] omega of {name}: {error}")
+                    note(f"omega of {name}: {error}")
             summary.append(row)
             console.print(frame_table(result.item_total, f"{name}: Item-Total Statistics"
                                       f"{' (reversed: ' + ', '.join(result.reversed) + ')' if result.reversed else ''}"))
@@ -212,6 +212,8 @@ def clean(
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing output file"),
 ) -> None:
     """Clean a dataset (never in place): writes the cleaned data and a cleaning report (CSV)."""
+    import pandas as pd
+
     import survey
     from survey.errors import SurveyAnalysisError
 

@@ -5,26 +5,19 @@ confidence intervals, a ranking, equity effects, cost-effectiveness and figures.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import typer
-from rich.console import Console
-from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Table
 
-from analysis import compare as cmp
-from analysis.executors import make_executor
-from analysis.experiment import Experiment, ExperimentError, load_experiment, run_experiment
-from analysis.store import ResultStore, StoreError
-from simulation.kpis import KPI_LABELS
-from simulation.scenario import ScenarioError, resolve_path
+from analysis.cli.common import console, err_console, fail, note
 
-console = Console(width=None if sys.stdout.isatty() else 160)
-err_console = Console(stderr=True, soft_wrap=True)  # error lines are never wrapped
+if TYPE_CHECKING:
+    import pandas as pd
+    from rich.table import Table
+
+    from analysis.experiment import Experiment
 
 OUTPUT_FILES = ("results.sqlite", "effects.csv", "ranking.csv", "equity.csv", "cost_effectiveness.csv")
 
@@ -44,6 +37,8 @@ class Comparison:
 
 
 def _cases_per_year(runs: pd.DataFrame, experiment: Experiment) -> float:
+    from analysis import compare as cmp
+
     base = runs[runs["arm"] == cmp.BASELINE]
     scenario = experiment.resolve()[cmp.BASELINE][0]
     days = experiment.days or scenario.scenario.days
@@ -53,6 +48,19 @@ def _cases_per_year(runs: pd.DataFrame, experiment: Experiment) -> float:
 def compare_arms(experiment: Experiment, out: Path, *, workers: int = 1, scheduler: str | None = None,
                  dask: bool = False, progress: bool = True) -> Comparison:
     """Run (or resume) `experiment` with its store in `out`, and compute the comparison tables."""
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    from analysis import compare as cmp
+    from analysis.executors import make_executor
+    from analysis.experiment import run_experiment
+    from analysis.store import ResultStore
+
     store_path = Path(out) / "results.sqlite"
     executor = make_executor(workers, scheduler, dask=dask)
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total} runs"),
@@ -72,8 +80,15 @@ def compare_arms(experiment: Experiment, out: Path, *, workers: int = 1, schedul
                       daily, store_path)
 
 
-def effects_table(result: Comparison, kpis: tuple[str, ...] = cmp.HEADLINE_KPIS) -> Table:
-    """Rich table: one row per arm, one column per KPI, 'diff [CI]' with a mark when clear."""
+def effects_table(result: Comparison, kpis: tuple[str, ...] | None = None) -> Table:
+    """Rich table: one row per arm, one column per KPI (default the headline KPIs), 'diff ± CI'
+    with a mark when the effect is meaningful."""
+    from rich.table import Table
+
+    from analysis import compare as cmp
+    from simulation.kpis import KPI_LABELS
+
+    kpis = cmp.HEADLINE_KPIS if kpis is None else kpis
     reps = result.experiment.replications
     table = Table(title=f"{result.experiment.scenario}: effect vs baseline, mean paired difference "
                         f"± 95% CI half-width over {reps} replications (✓ better, ✗ worse: significant after Holm and at least the KPI's minimal important difference)")
@@ -121,6 +136,7 @@ def write_outputs(result: Comparison, out: Path, *, protect: list[Path] = (), fi
 def _figures(result: Comparison, out: Path) -> list[Path]:
     import warnings
 
+    from analysis import compare as cmp
     from analysis import plots
     from analysis.fonts import CJKFontWarning
 
@@ -139,11 +155,13 @@ def _figures(result: Comparison, out: Path) -> list[Path]:
             paths.append(out / f"series_{kpi}.png")
             fig.savefig(paths[-1], dpi=120)
     for message in dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, CJKFontWarning)):
-        err_console.print(f"[yellow]note:[/yellow] {message}", highlight=False)
+        note(message)
     return paths
 
 
 def _parse_packages(packages: list[str]) -> dict[str, list[str]]:
+    from analysis.experiment import ExperimentError
+
     parsed: dict[str, list[str]] = {}
     for text in packages:
         name, sep, members = text.partition("=")
@@ -171,6 +189,11 @@ def compare(
 
     Re-running the same command resumes an interrupted experiment from results.sqlite.
     """
+    from analysis import compare as cmp
+    from analysis.experiment import Experiment, ExperimentError, load_experiment
+    from analysis.store import StoreError
+    from simulation.scenario import ScenarioError, resolve_path
+
     try:
         path = Path(scenario)
         if path.suffix == ".toml" and path.is_file() and path.read_text(encoding="utf-8").lstrip().startswith("[experiment]"):
@@ -191,8 +214,7 @@ def compare(
         for path in [result.store, *write_outputs(result, out, protect=inputs, figures=figures)]:
             console.print(f"wrote {path}")
     except (ExperimentError, StoreError, ScenarioError, ValueError) as error:
-        err_console.print(f"[bold red]error:[/bold red] {escape(str(error))}", highlight=False)
-        raise typer.Exit(2) from None
+        fail(error)
 
 
 __all__ = ["Comparison", "compare", "compare_arms", "effects_table", "write_outputs"]
