@@ -22,6 +22,8 @@ _SCAN_LIMIT = 8
 
 # what happened to a customer
 SERVED, BALKED, TURNED_AWAY = 0, 1, 2
+# window codes of the recursion for customers who were not served
+_TURNED, _BALKED = -1, -2
 
 
 @dataclass(frozen=True)
@@ -68,69 +70,60 @@ def _serve_pool(
     free: list[float],
     breaks: list[tuple[float, float]],
     close: float,
-    start_out: list[float],
-    window_out: list[int],
-    status_out: list[int],
-    seen_out: list[float],
+    begin_out: list[float],
+    code_out: list[int],
 ) -> list[float]:
-    """FIFO c-server recursion for one pool; appends start times, windows and statuses.
+    """FIFO c-server recursion for one pool; appends each customer's would-be start and code.
 
-    A customer starts at the later of their arrival and the earliest free window (a start in a
-    break moves to the end of the break). One who would start at or after `close` is turned
-    away; one whose wait would exceed their patience balks at arrival. Neither occupies a
-    window. Returns the windows' free times at the end.
+    A customer's would-be start is the later of their arrival and the earliest free window (a
+    start in a break moves to the end of the break). The code is the window that serves them, or
+    `_TURNED` when that start is at or after `close` (turned away), or `_BALKED` when the wait
+    would exceed their patience (they leave at arrival); neither occupies a window. Because the
+    earliest free time never decreases, once one customer is turned away so is everyone after
+    them, and the loop stops there. Returns the windows' free times at the end.
     """
     c = len(speed)
-    if c <= _SCAN_LIMIT:
-        for i, (a, s) in enumerate(zip(arrivals, services, strict=True)):
+    if patience is None:
+        patience = [math.inf] * len(arrivals)
+    b0, b1 = breaks[0] if len(breaks) == 1 else (math.inf, math.inf)
+    several_breaks = len(breaks) > 1
+    heap: list[tuple[float, int]] = []
+    if c > _SCAN_LIMIT:
+        heap = [(f, w) for w, f in enumerate(free)]
+        heapq.heapify(heap)
+    replace = heapq.heapreplace
+    begin, code = begin_out.append, code_out.append
+    for i, (a, s, limit) in enumerate(zip(arrivals, services, patience, strict=True)):
+        if heap:
+            earliest, w = heap[0]
+        else:
             earliest = min(free)
             w = free.index(earliest)
-            t = a if a > earliest else earliest
-            for b0, b1 in breaks:
-                if b0 <= t < b1:
-                    t = b1
-            seen_out.append(t - a)
-            if t >= close:
-                start_out.append(close)
-                window_out.append(-1)
-                status_out.append(TURNED_AWAY)
-            elif patience is not None and t - a > patience[i]:
-                start_out.append(a)
-                window_out.append(-1)
-                status_out.append(BALKED)
-            else:
-                free[w] = t + s * speed[w]
-                start_out.append(t)
-                window_out.append(w)
-                status_out.append(SERVED)
-        return free
-    heap = [(f, w) for w, f in enumerate(free)]
-    heapq.heapify(heap)
-    replace = heapq.heapreplace
-    for i, (a, s) in enumerate(zip(arrivals, services, strict=True)):
-        earliest, w = heap[0]
         t = a if a > earliest else earliest
-        for b0, b1 in breaks:
-            if b0 <= t < b1:
-                t = b1
-        seen_out.append(t - a)
+        if several_breaks:
+            for lo, hi in breaks:
+                if lo <= t < hi:
+                    t = hi
+        elif b0 <= t < b1:
+            t = b1
         if t >= close:
-            start_out.append(close)
-            window_out.append(-1)
-            status_out.append(TURNED_AWAY)
-        elif patience is not None and t - a > patience[i]:
-            start_out.append(a)
-            window_out.append(-1)
-            status_out.append(BALKED)
-        else:
+            # everyone from here on would start later still: all turned away
+            begin_out.extend(t if t > x else x for x in arrivals[i:])
+            code_out.extend([_TURNED] * (len(arrivals) - i))
+            break
+        begin(t)
+        if t - a > limit:
+            code(_BALKED)
+        elif heap:
             replace(heap, (t + s * speed[w], w))
-            start_out.append(t)
-            window_out.append(w)
-            status_out.append(SERVED)
-    out = [0.0] * c
-    for f, w in heap:
-        out[w] = f
-    return out
+            code(w)
+        else:
+            free[w] = t + s * speed[w]
+            code(w)
+    if heap:
+        for f, w in heap:
+            free[w] = f
+    return free
 
 
 def serve_fifo(
@@ -175,10 +168,8 @@ def serve_fifo(
     arrivals_sorted = arrival_minutes[order].tolist()
     work_sorted = work_minutes[order].tolist()
     patience_sorted = patience_minutes[order].tolist() if patience_minutes is not None else None
-    start_out: list[float] = []
-    window_out: list[int] = []
-    status_out: list[int] = []
-    seen_out: list[float] = []
+    begin_out: list[float] = []
+    code_out: list[int] = []
     free_after: dict[int, list[float]] = {}
     for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
         p = int(sorted_pool[lo])
@@ -191,20 +182,25 @@ def serve_fifo(
             free = [-math.inf] * len(speeds)
         free_after[p] = _serve_pool(arrivals_sorted[lo:hi], work_sorted[lo:hi],
                                     patience_sorted[lo:hi] if patience_sorted is not None else None,
-                                    speeds, free, breaks, close, start_out, window_out, status_out, seen_out)
-    start = np.empty(n, dtype=np.float64)
-    window = np.empty(n, dtype=np.int32)
-    status = np.empty(n, dtype=np.int8)
-    start[order] = np.asarray(start_out, dtype=np.float64)
-    window[order] = np.asarray(window_out, dtype=np.int32)
-    status[order] = np.asarray(status_out, dtype=np.int8)
-    seen = np.empty(n, dtype=np.float64)
-    seen[order] = np.asarray(seen_out, dtype=np.float64)
-    speed_of = np.zeros(n, dtype=np.float64)
+                                    speeds, free, breaks, close, begin_out, code_out)
+    begin = np.empty(n, dtype=np.float64)
+    code = np.empty(n, dtype=np.int32)
+    begin[order] = np.asarray(begin_out, dtype=np.float64)
+    code[order] = np.asarray(code_out, dtype=np.int32)
+    seen = begin - arrival_minutes
+    status = np.full(n, SERVED, dtype=np.int8)
+    status[code == _TURNED] = TURNED_AWAY
+    status[code == _BALKED] = BALKED
+    start = np.where(code == _TURNED, close, np.where(code == _BALKED, arrival_minutes, begin))
+    window = np.maximum(code, -1)
+    # each served customer's window speed, from all pools' speeds laid end to end
     served = status == SERVED
-    for p in np.unique(pool[served]):
-        members = served & (pool == p)
-        speed_of[members] = np.asarray(window_speed[int(p)], dtype=np.float64)[window[members]]
+    speed_of = np.zeros(n, dtype=np.float64)
+    if served.any():
+        sizes = np.array([len(w) for w in window_speed], dtype=np.int64)
+        offsets = np.cumsum(sizes) - sizes
+        flat = np.concatenate([np.asarray(w, dtype=np.float64) for w in window_speed])
+        speed_of[served] = flat[offsets[pool[served]] + window[served]]
     end = start + work_minutes * speed_of
     return QueueOutcome(start_minutes=start, end_minutes=end, window=window, status=status,
                         free_minutes=free_after, seen_wait_minutes=seen)
@@ -216,12 +212,10 @@ def serve_single_pool(arrival_minutes: np.ndarray, work_minutes: np.ndarray, win
     This is the inner loop of `serve_fifo` without pool bookkeeping; `benchmarks/queue_core.py`
     times it.
     """
-    start_out: list[float] = []
-    window_out: list[int] = []
-    status_out: list[int] = []
+    begin_out: list[float] = []
     _serve_pool(arrival_minutes.tolist(), work_minutes.tolist(), None, [1.0] * windows,
-                [-math.inf] * windows, [], math.inf, start_out, window_out, status_out, [])
-    return np.asarray(start_out)
+                [-math.inf] * windows, [], math.inf, begin_out, [])
+    return np.asarray(begin_out)
 
 
 # --- Erlang C (M/M/c) -----------------------------------------------------------------------
