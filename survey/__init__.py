@@ -52,6 +52,9 @@ _LAZY: dict[str, str] = {
     "mann_whitney": "survey.groups",
     "kruskal": "survey.groups",
     "difference_analysis": "survey.groups",
+    # assumption checks
+    "levene": "survey.assumptions",
+    "normality": "survey.assumptions",
     # relations
     "correlate": "survey.relations",
     "ols": "survey.regression",
