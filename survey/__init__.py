@@ -55,6 +55,10 @@ _LAZY: dict[str, str] = {
     # assumption checks
     "levene": "survey.assumptions",
     "normality": "survey.assumptions",
+    # related-sample rank tests
+    "wilcoxon_signed_rank": "survey.nonparametric",
+    "friedman": "survey.nonparametric",
+    "mcnemar": "survey.nonparametric",
     # relations
     "correlate": "survey.relations",
     "ols": "survey.regression",
