@@ -61,6 +61,7 @@ _LAZY: dict[str, str] = {
     "mcnemar": "survey.nonparametric",
     # relations
     "correlate": "survey.relations",
+    "partial_correlation": "survey.relations",
     "ols": "survey.regression",
     "logistic": "survey.regression",
     "ordinal_regression": "survey.regression",
