@@ -48,6 +48,7 @@ _LAZY: dict[str, str] = {
     "anova": "survey.groups",
     "welch_anova": "survey.groups",
     "posthoc": "survey.groups",
+    "repeated_measures_anova": "survey.repeated",
     "chi2_test": "survey.groups",
     "mann_whitney": "survey.groups",
     "kruskal": "survey.groups",
