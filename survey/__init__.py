@@ -56,6 +56,9 @@ _LAZY: dict[str, str] = {
     # assumption checks
     "levene": "survey.assumptions",
     "normality": "survey.assumptions",
+    # effect sizes with confidence intervals
+    "cohens_d": "survey.effect_sizes",
+    "eta_squared_ci": "survey.effect_sizes",
     # related-sample rank tests
     "wilcoxon_signed_rank": "survey.nonparametric",
     "friedman": "survey.nonparametric",
