@@ -69,6 +69,7 @@ _LAZY: dict[str, str] = {
     "ols": "survey.regression",
     "logistic": "survey.regression",
     "ordinal_regression": "survey.regression",
+    "multinomial": "survey.multinomial",
     "mediation": "survey.mediation_moderation",
     "moderation": "survey.mediation_moderation",
     # measurement model
