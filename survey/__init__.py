@@ -48,15 +48,28 @@ _LAZY: dict[str, str] = {
     "anova": "survey.groups",
     "welch_anova": "survey.groups",
     "posthoc": "survey.groups",
+    "repeated_measures_anova": "survey.repeated",
     "chi2_test": "survey.groups",
     "mann_whitney": "survey.groups",
     "kruskal": "survey.groups",
     "difference_analysis": "survey.groups",
+    # assumption checks
+    "levene": "survey.assumptions",
+    "normality": "survey.assumptions",
+    # effect sizes with confidence intervals
+    "cohens_d": "survey.effect_sizes",
+    "eta_squared_ci": "survey.effect_sizes",
+    # related-sample rank tests
+    "wilcoxon_signed_rank": "survey.nonparametric",
+    "friedman": "survey.nonparametric",
+    "mcnemar": "survey.nonparametric",
     # relations
     "correlate": "survey.relations",
+    "partial_correlation": "survey.relations",
     "ols": "survey.regression",
     "logistic": "survey.regression",
     "ordinal_regression": "survey.regression",
+    "multinomial": "survey.multinomial",
     "mediation": "survey.mediation_moderation",
     "moderation": "survey.mediation_moderation",
     # measurement model
