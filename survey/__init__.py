@@ -43,6 +43,7 @@ _LAZY: dict[str, str] = {
     "bartlett": "survey.factor",
     "efa": "survey.factor",
     "parallel_analysis": "survey.factor",
+    "harman_single_factor": "survey.method_bias",
     # group comparisons
     "ttest": "survey.groups",
     "anova": "survey.groups",
