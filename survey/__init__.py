@@ -39,6 +39,10 @@ _LAZY: dict[str, str] = {
     "cronbach_alpha": "survey.reliability",
     "item_total": "survey.reliability",
     "omega": "survey.reliability",
+    # inter-rater agreement
+    "icc": "survey.agreement",
+    "cohen_kappa": "survey.agreement",
+    "fleiss_kappa": "survey.agreement",
     "kmo": "survey.factor",
     "bartlett": "survey.factor",
     "efa": "survey.factor",
