@@ -68,6 +68,9 @@ _LAZY: dict[str, str] = {
     "cfa": "survey.confirmatory",
     "sem": "survey.structural",
     "measurement_invariance": "survey.invariance",
+    # cluster analysis
+    "kmeans": "survey.clustering",
+    "hierarchical_clusters": "survey.clustering",
     # weighting and indices
     "rake": "survey.weighting",
     "poststratify": "survey.weighting",
