@@ -71,6 +71,10 @@ _LAZY: dict[str, str] = {
     # cluster analysis
     "kmeans": "survey.clustering",
     "hierarchical_clusters": "survey.clustering",
+    # comprehensive evaluation
+    "ahp": "survey.evaluation",
+    "entropy_weights": "survey.evaluation",
+    "topsis": "survey.evaluation",
     # weighting and indices
     "rake": "survey.weighting",
     "poststratify": "survey.weighting",
