@@ -64,6 +64,9 @@ _LAZY: dict[str, str] = {
     "ordinal_regression": "survey.regression",
     "mediation": "survey.mediation_moderation",
     "moderation": "survey.mediation_moderation",
+    "parallel_mediation": "survey.process_models",
+    "serial_mediation": "survey.process_models",
+    "moderated_mediation": "survey.process_models",
     # measurement model
     "cfa": "survey.confirmatory",
     "sem": "survey.structural",
