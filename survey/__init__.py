@@ -39,10 +39,15 @@ _LAZY: dict[str, str] = {
     "cronbach_alpha": "survey.reliability",
     "item_total": "survey.reliability",
     "omega": "survey.reliability",
+    # inter-rater agreement
+    "icc": "survey.agreement",
+    "cohen_kappa": "survey.agreement",
+    "fleiss_kappa": "survey.agreement",
     "kmo": "survey.factor",
     "bartlett": "survey.factor",
     "efa": "survey.factor",
     "parallel_analysis": "survey.factor",
+    "harman_single_factor": "survey.method_bias",
     # group comparisons
     "ttest": "survey.groups",
     "anova": "survey.groups",
@@ -72,10 +77,20 @@ _LAZY: dict[str, str] = {
     "multinomial": "survey.multinomial",
     "mediation": "survey.mediation_moderation",
     "moderation": "survey.mediation_moderation",
+    "parallel_mediation": "survey.process_models",
+    "serial_mediation": "survey.process_models",
+    "moderated_mediation": "survey.process_models",
     # measurement model
     "cfa": "survey.confirmatory",
     "sem": "survey.structural",
     "measurement_invariance": "survey.invariance",
+    # cluster analysis
+    "kmeans": "survey.clustering",
+    "hierarchical_clusters": "survey.clustering",
+    # comprehensive evaluation
+    "ahp": "survey.evaluation",
+    "entropy_weights": "survey.evaluation",
+    "topsis": "survey.evaluation",
     # weighting and indices
     "rake": "survey.weighting",
     "poststratify": "survey.weighting",
