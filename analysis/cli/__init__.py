@@ -1,6 +1,6 @@
 """The `onenet` command line, one module per command group.
 
-`run` (run, demo), `validate`, `compare`, `sweep` and `survey`. Each module imports its heavy
+`run` (run, demo), `validate`, `compare`, `sweep`, `survey` and `targets`. Each module imports its heavy
 dependencies inside the commands, so `onenet --help` starts at once.
 """
 
@@ -12,6 +12,7 @@ from analysis.cli.compare import compare
 from analysis.cli.run import demo, run
 from analysis.cli.survey import app as survey_app
 from analysis.cli.sweep import sweep
+from analysis.cli.targets import app as targets_app
 from analysis.cli.validate import app as validate_app
 
 app = typer.Typer(
@@ -26,6 +27,7 @@ app.command("compare")(compare)
 app.command("sweep")(sweep)
 app.add_typer(validate_app, name="validate")
 app.add_typer(survey_app, name="survey")
+app.add_typer(targets_app, name="targets")
 
 
 def main() -> None:
