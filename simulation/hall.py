@@ -291,10 +291,12 @@ class ServiceHall:
                 self.trace.append((arrivals[mask][ok], outcome.start_minutes[ok], outcome.end_minutes[ok]))
         self._free = free
         served = status == SERVED
+        # who served each visitor: the pools' members laid end to end, indexed by pool and window
         staff = np.full(n, -1, dtype=np.int64)
-        for p in np.unique(pool[served]).tolist():
-            mine = served & (pool == p)
-            staff[mine] = self.pool_members[p][window[mine]]
+        if served.any():
+            sizes = np.array([m.size for m in self.pool_members], dtype=np.int64)
+            members = np.concatenate(self.pool_members)
+            staff[served] = members[np.cumsum(sizes)[pool[served]] - sizes[pool[served]] + window[served]]
         return VisitOutcome(wait_minutes=wait, seen_wait_minutes=seen, staff=staff, status=status,
                             comprehensive=(pool == COMPREHENSIVE_POOL) | at_station,
                             busy_minutes_hall=busy["hall"], busy_minutes_station=busy["station"])

@@ -59,6 +59,11 @@ class ServiceModel(mesa.Model):
         self.catalogue: Catalogue = build_catalogue(scenario)
         self._route = self.catalogue.route_table()
         self._route_len = self.catalogue.n_departments.astype(np.int64)
+        # per matter, the department holding each shareable material (-1 pads the rows)
+        widest = max((len(h) for h in self.catalogue.shared_holders), default=0)
+        self._holders = np.full((len(self.catalogue.shared_holders), widest), -1, dtype=np.int64)
+        for m, holders in enumerate(self.catalogue.shared_holders):
+            self._holders[m, : len(holders)] = holders
         self._lag = self.catalogue.processing_days / self._route_len  # days per department, continuous
         # 即办件: a single-department matter with no processing time is issued at the window,
         # so the citizen does not come back to collect it
@@ -329,17 +334,13 @@ class ServiceModel(mesa.Model):
         to read). Returns (missing, supplied) counts per case.
         """
         cat, b = self.catalogue, self.spec.behaviour
-        n = matter.size
-        supplied = np.zeros((n, MAX_MATERIALS), dtype=bool)
-        for m in np.unique(matter):
-            rows = np.flatnonzero(matter == m)
-            k = min(int(cat.materials[m]), MAX_MATERIALS)
-            supplied[np.ix_(rows, np.arange(k))] = True
-            holders = cat.shared_holders[m]
-            if holders:
-                p_pull = self.spec.policy.data_sharing * self.connectivity[list(holders)]
-                pulled = u_pull[np.ix_(rows, np.arange(len(holders)))] < p_pull
-                supplied[np.ix_(rows, np.arange(len(holders)))] &= ~pulled
+        count = np.minimum(cat.materials, MAX_MATERIALS)[matter]
+        supplied = np.arange(MAX_MATERIALS) < count[:, None]
+        width = self._holders.shape[1]
+        if width:
+            holder = self._holders[matter]
+            p_pull = np.where(holder >= 0, self.spec.policy.data_sharing * self.connectivity[holder], 0.0)
+            supplied[:, :width] &= ~(u_pull[:, :width] < p_pull)
         p_missing = np.clip(b.missing_material_prob * (b.missing_material_literacy_offset - literacy), 0.0, 1.0)
         missing = np.count_nonzero(supplied & (u_missing < p_missing[:, None]), axis=1).astype(np.int16)
         return missing, np.count_nonzero(supplied, axis=1)
@@ -458,7 +459,8 @@ class ServiceModel(mesa.Model):
         cases.wait_minutes[ids] += outcome.wait_minutes
         cases.travel_minutes[ids] += 2 * travel
         self._learn_waits(who, at_station, outcome.seen_wait_minutes)
-        np.add.at(self._observed_minutes, department[~at_station], work[~at_station])
+        self._observed_minutes += np.bincount(department[~at_station], weights=work[~at_station],
+                                              minlength=self._observed_minutes.size)
         if self.measuring:
             self.ledger.record_visits(outcome, at_station, self.hall)
         served = outcome.status == SERVED
@@ -470,7 +472,7 @@ class ServiceModel(mesa.Model):
         cases.attitude_sum[ids] += roster.attitude[staff_idx]
         cases.contacts[ids] += 1
         cases.last_staff[ids] = staff_idx
-        np.add.at(roster.served_today, staff_idx, 1)
+        roster.served_today += np.bincount(staff_idx, minlength=roster.served_today.size)
         self._finish(ids[collect])
         submit = ~collect
         self._check_materials(ids[submit], staff_idx[submit], comprehensive[submit] | at_station[submit])
@@ -696,8 +698,8 @@ class ServiceModel(mesa.Model):
 
     def _staff_reviews(self, ids: np.ndarray) -> None:
         roster, staff, good = self.hall.roster, self.cases.last_staff[ids], self.cases.good_review[ids]
-        np.add.at(roster.good_today, staff[good], 1)
-        np.add.at(roster.bad_today, staff[~good], 1)
+        roster.good_today += np.bincount(staff[good], minlength=roster.good_today.size)
+        roster.bad_today += np.bincount(staff[~good], minlength=roster.bad_today.size)
 
     # ---- 5. staff, the hall's allocation and the platform ----------------------------------
 

@@ -160,7 +160,14 @@ def serve_fifo(
     close = float(sessions[-1][1]) if sessions else math.inf
     if close >= 1440.0:
         close = math.inf
-    order = np.lexsort((arrival_minutes, pool))
+    # by pool, then by arrival: one sort of a combined key (several times faster than lexsort;
+    # arrivals closer than about 1e-9 minutes may swap, which FIFO cannot tell apart anyway)
+    if n:
+        first = float(arrival_minutes.min())
+        span = float(arrival_minutes.max()) - first + 1.0
+        order = np.argsort(pool * span + (arrival_minutes - first))
+    else:
+        order = np.empty(0, dtype=np.int64)
     sorted_pool = pool[order]
     boundaries = np.flatnonzero(np.diff(sorted_pool)) + 1
     starts = np.concatenate(([0], boundaries)) if n else np.array([], dtype=np.int64)

@@ -19,7 +19,7 @@ STRUCTURAL = {
     "cases.py": {"VISIT", "BACKOFFICE", "DONE", "SUBMIT", "COLLECT"},
     "population.py": {"ONLINE", "STATION", "HALL", "PROXY", "NO_HABIT", "YOUNG", "MIDDLE", "ELDERLY"},
     "model.py": {"MAX_MATERIALS", "PLANNING_SAMPLE"},
-    "queueing.py": {"_SCAN_LIMIT", "SERVED", "BALKED", "TURNED_AWAY"},
+    "queueing.py": {"_SCAN_LIMIT", "SERVED", "BALKED", "TURNED_AWAY", "_TURNED", "_BALKED"},
     "hall.py": {"COMPREHENSIVE_POOL", "DAY_MINUTES"},
     "validation.py": {"DAY_MINUTES", "DEFAULT_SETTINGS"},
     "scenario.py": {"MORNING_PEAK"},  # the default of hall.arrival_profile, itself a parameter
