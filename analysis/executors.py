@@ -1,7 +1,9 @@
 """Executors: where the runs of an experiment execute — here, on local processes, or on Dask.
 
 All three share one interface, `map(fn, items)`, which yields `(item, fn(item))` pairs as they
-finish (in any order). A run's result depends only on its `RunSpec` (scenario and seed), never on
+finish (in any order). Used as a context manager (`with executor:`), an executor keeps its worker
+processes or Dask client between `map` calls (work sent in many small rounds, as calibration does,
+then pays the start-up of the workers once). A run's result depends only on its `RunSpec` (scenario and seed), never on
 where or when it ran, so every executor gives the same results for the same experiment.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import nullcontext
 from typing import Any, Protocol, TypeVar
 
 T = TypeVar("T")
@@ -24,6 +27,12 @@ class Executor(Protocol):
 
 class SerialExecutor:
     """In this process, one run after another (`--workers 1`)."""
+
+    def __enter__(self) -> SerialExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
 
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[tuple[T, R]]:
         for item in items:
@@ -44,11 +53,26 @@ class ProcessExecutor:
         self.workers = workers or os.cpu_count() or 1
         if self.workers < 1:
             raise ValueError(f"workers must be at least 1 (got {self.workers})")
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> ProcessExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"workers": self.workers, "_pool": None}
 
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[tuple[T, R]]:
         pending: dict[Future[R], T] = {}
         queue = iter(items)
-        with ProcessPoolExecutor(max_workers=self.workers) as pool:
+        with nullcontext(self._pool) if self._pool is not None else \
+                ProcessPoolExecutor(max_workers=self.workers) as pool:
             try:
                 for item in queue:
                     pending[pool.submit(fn, item)] = item
@@ -84,17 +108,40 @@ class DaskExecutor:
             raise RuntimeError("Dask executors need dask.distributed: "
                                "pip install 'onenet-lab[dask]'") from None
         self.scheduler, self.workers = scheduler, workers
+        self._open: tuple[Any, Any] | None = None
+
+    def _connect(self) -> tuple[Any, Any]:
+        from distributed import Client, LocalCluster
+
+        if self.scheduler is not None:
+            return Client(self.scheduler), None
+        cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
+                               dashboard_address=None)
+        return Client(cluster), cluster
+
+    @staticmethod
+    def _disconnect(client: Any, cluster: Any) -> None:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+    def __enter__(self) -> DaskExecutor:
+        if self._open is None:
+            self._open = self._connect()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._open is not None:
+            self._disconnect(*self._open)
+            self._open = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"scheduler": self.scheduler, "workers": self.workers, "_open": None}
 
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[tuple[T, R]]:
-        from distributed import Client, LocalCluster, as_completed
+        from distributed import as_completed
 
-        cluster = None
-        if self.scheduler is None:
-            cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
-                                   dashboard_address=None)
-            client = Client(cluster)
-        else:
-            client = Client(self.scheduler)
+        client, cluster = self._open if self._open is not None else self._connect()
         try:
             futures = client.map(fn, list(items), pure=False)
             owner = {future.key: item for future, item in zip(futures, items, strict=True)}
@@ -102,9 +149,8 @@ class DaskExecutor:
                 yield owner[future.key], future.result()
                 future.release()
         finally:
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            if self._open is None:
+                self._disconnect(client, cluster)
 
     def __repr__(self) -> str:
         where = self.scheduler or f"LocalCluster({self.workers} workers)"

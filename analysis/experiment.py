@@ -100,6 +100,11 @@ class Experiment:
         updates: dotted-key changes applied to every arm (e.g. {"jurisdiction.population": 1e5}).
         samples: parameter samples (dotted key -> value), each applied to every arm; empty means
             one sample with the scenario's own values.
+        posterior: a calibration's posterior.csv (a column per parameter path, and `weight`):
+            `draws` particles are resampled by weight once per experiment, with
+            SeedSequence(seed, spawn_key=(2**32 - 1,)), and replication r of every arm runs with
+            draw r mod draws set on its scenario, so effects carry parameter uncertainty too.
+        draws: posterior draws (default: one per replication).
     """
 
     scenario: str
@@ -109,8 +114,13 @@ class Experiment:
     days: int | None = None
     updates: Mapping[str, Any] = field(default_factory=dict)
     samples: tuple[Mapping[str, Any], ...] = ()
+    posterior: str | None = None
+    draws: int | None = None
 
     def __post_init__(self) -> None:
+        if self.draws is not None and (self.posterior is None or self.draws < 1):
+            raise ExperimentError("draws: needs a posterior and must be at least 1 "
+                                  f"(got {self.draws})")
         if not self.arms or self.arms[0].overlays or self.arms[0].name != BASELINE:
             raise ExperimentError("the first arm must be the baseline: name 'baseline', no overlays")
         names = [arm.name for arm in self.arms]
@@ -144,24 +154,83 @@ class Experiment:
     def runs(self, resolved: Mapping[str, list[Scenario]] | None = None) -> list[RunSpec]:
         """Every run, replication-major (so a partial experiment has whole replications)."""
         resolved = resolved if resolved is not None else self.resolve()
+        draws = self.posterior_draws()
         specs = []
         for r in range(self.replications):
             for arm in self.arms:
                 for i, scenario in enumerate(resolved[arm.name]):
+                    if draws:
+                        scenario = self._with_draw(scenario, draws, r % len(draws))
                     days = self.days if self.days is not None else scenario.scenario.days
                     specs.append(RunSpec(arm.name, r, i, scenario, days, self.seed))
         return specs
 
+    def posterior_draws(self) -> list[dict[str, float]]:
+        """The posterior draws (parameter path -> value), drawn once; empty without a posterior."""
+        if self.posterior is None:
+            return []
+        frame = read_posterior(self.posterior)
+        weights = frame.pop("weight").to_numpy(dtype=float)
+        rng = np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(POSTERIOR_KEY,)))
+        picks = rng.choice(len(frame), size=self.draws or self.replications, p=weights / weights.sum())
+        return [{k: float(v) for k, v in frame.iloc[int(p)].items()} for p in picks]
+
+    def _with_draw(self, scenario: Scenario, draws: list[dict[str, float]], k: int) -> Scenario:
+        from analysis.calibration.priors import expand_path, scenario_updates
+
+        updates = scenario_updates(scenario, draws[k])
+        missing = [p for p in draws[k] if not expand_path(scenario, p)]
+        if missing:
+            raise ExperimentError(f"{self.posterior}: column {missing[0]!r} is not a parameter "
+                                  "path of the scenario")
+        try:
+            return scenario.with_updates(updates, source=f"{self.posterior} (draw {k})")
+        except ScenarioError as error:
+            raise ExperimentError(f"{self.posterior}: draw {k}: {error}") from None
+
     def identity(self) -> dict[str, Any]:
         """What makes two experiments the same (for resuming): all but the replication count."""
-        return {"scenario": self.scenario, "seed": self.seed, "days": self.days,
-                "arms": [[a.name, list(a.overlays)] for a in self.arms],
-                "updates": dict(sorted(self.updates.items())),
-                "samples": [dict(sorted(s.items())) for s in self.samples]}
+        identity = {"scenario": self.scenario, "seed": self.seed, "days": self.days,
+                    "arms": [[a.name, list(a.overlays)] for a in self.arms],
+                    "updates": dict(sorted(self.updates.items())),
+                    "samples": [dict(sorted(s.items())) for s in self.samples]}
+        if self.posterior is not None:
+            import hashlib
+
+            identity["posterior"] = {
+                "sha256": hashlib.sha256(Path(self.posterior).read_bytes()).hexdigest(),
+                "draws": self.draws or self.replications}
+        return identity
+
+
+POSTERIOR_KEY = 2**32 - 1  # spawn key of the posterior resampling (never a replication index)
+
+
+def read_posterior(path: str | Path) -> pd.DataFrame:
+    """A calibration's posterior.csv: numeric parameter columns and a `weight` column
+    (`distance`, if present, is dropped)."""
+    path = Path(path)
+    if not path.is_file():
+        raise ExperimentError(f"{path}: no such posterior file (a calibration's posterior.csv)")
+    try:
+        frame = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise ExperimentError(f"{path}: not a readable CSV ({error})") from None
+    frame = frame.drop(columns=[c for c in ("distance",) if c in frame])
+    if "weight" not in frame or len(frame.columns) < 2 or frame.empty:
+        raise ExperimentError(f"{path}: a posterior needs a column per parameter path and a "
+                              f"weight column (found {list(frame.columns)})")
+    numeric = frame.apply(pd.to_numeric, errors="coerce")
+    bad = [c for c in frame if numeric[c].isna().any() or not np.isfinite(numeric[c]).all()]
+    if bad:
+        raise ExperimentError(f"{path}: column {bad[0]!r}: every value must be a finite number")
+    if (numeric["weight"] < 0).any() or numeric["weight"].sum() <= 0:
+        raise ExperimentError(f"{path}: weight: must be >= 0 with a positive sum")
+    return numeric
 
 
 _EXPERIMENT_KEYS = {"scenario", "replications", "seed", "days", "countermeasures", "packages",
-                    "updates", "samples"}
+                    "updates", "samples", "posterior", "draws"}
 
 
 def load_experiment(path: str | Path) -> Experiment:
@@ -199,6 +268,9 @@ def load_experiment(path: str | Path) -> Experiment:
     for name, overlays in packages.items():
         if not isinstance(overlays, list) or not all(isinstance(o, str) for o in overlays):
             raise ExperimentError(f"{path}: experiment.packages.{name}: a list of overlay names")
+    posterior = typed("posterior", str, None)
+    if posterior is not None and not Path(posterior).is_absolute():
+        posterior = str(path.parent / posterior)
     samples = typed("samples", list, [])
     if not all(isinstance(s, dict) for s in samples):
         raise ExperimentError(f"{path}: experiment.samples: a list of tables of dotted keys")
@@ -206,7 +278,8 @@ def load_experiment(path: str | Path) -> Experiment:
         return Experiment.build(scenario, countermeasures, packages,
                                 replications=typed("replications", int, 10), seed=typed("seed", int, 0),
                                 days=typed("days", int, None), updates=typed("updates", dict, {}),
-                                samples=tuple(samples))
+                                samples=tuple(samples), posterior=posterior,
+                                draws=typed("draws", int, None))
     except ExperimentError as error:
         raise ExperimentError(f"{path}: {error}") from None
 
@@ -235,7 +308,10 @@ def run_experiment(experiment: Experiment, store_path: str | Path, *, executor: 
     hashes = {arm: [s.content_hash() for s in scenarios] for arm, scenarios in resolved.items()}
     costs = {arm: sum(c["cost_per_year"] for c in scenarios[0].countermeasures)
              for arm, scenarios in resolved.items()}
-    runs = experiment.runs(resolved)
+    try:
+        runs = experiment.runs(resolved)
+    except ScenarioError as error:
+        raise ExperimentError(str(error)) from None
     with ResultStore.open(store_path, experiment, hashes=hashes, costs=costs) as store:
         done = store.finished_keys()
         todo = [run for run in runs if run.key not in done]
@@ -250,5 +326,5 @@ def run_experiment(experiment: Experiment, store_path: str | Path, *, executor: 
         return store.kpis()
 
 
-__all__ = ["BASELINE", "Arm", "Experiment", "ExperimentError", "RunOutcome", "RunSpec", "execute",
-           "load_experiment", "run_experiment"]
+__all__ = ["BASELINE", "POSTERIOR_KEY", "Arm", "Experiment", "ExperimentError", "RunOutcome", "RunSpec", "execute",
+           "load_experiment", "read_posterior", "run_experiment"]

@@ -75,6 +75,7 @@ def compare_arms(experiment: Experiment, out: Path, *, workers: int = 1, schedul
         costs = store.costs
         daily = {arm.name: store.daily(arm.name) for arm in experiment.arms}
     effects = cmp.effects(runs)
+    effects["parameter_uncertainty"] = experiment.posterior is not None  # draws from a posterior
     cost_table = cmp.cost_effectiveness(effects, costs, cases_per_year=_cases_per_year(runs, experiment))
     return Comparison(experiment, runs, effects, cmp.ranking(effects), cmp.equity(effects), cost_table,
                       daily, store_path)
@@ -91,7 +92,9 @@ def effects_table(result: Comparison, kpis: tuple[str, ...] | None = None) -> Ta
     kpis = cmp.HEADLINE_KPIS if kpis is None else kpis
     reps = result.experiment.replications
     table = Table(title=f"{result.experiment.scenario}: effect vs baseline, mean paired difference "
-                        f"± 95% CI half-width over {reps} replications (✓ better, ✗ worse: significant after Holm and at least the KPI's minimal important difference)")
+                        f"± 95% CI half-width over {reps} replications (✓ better, ✗ worse: significant after Holm and at least the KPI's minimal important difference)"
+                        + (f"; parameter uncertainty included: replication r draws its parameters from "
+                           f"{result.experiment.posterior}" if result.experiment.posterior else ""))
     table.add_column("arm")
     for kpi in kpis:
         zh, en = KPI_LABELS.get(kpi, (kpi, kpi))
@@ -184,11 +187,17 @@ def compare(
     scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786"),
     out: Path = typer.Option(..., "--out", help="folder for results.sqlite, the CSVs and the figures"),
     figures: bool = typer.Option(True, "--figures/--no-figures", help="write PNG figures"),
+    posterior: Path | None = typer.Option(None, "--posterior", help="a calibration's posterior.csv: "
+                                          "replication r of every arm runs with posterior draw r"),
+    draws: int | None = typer.Option(None, "--draws", min=1, help="posterior draws (default: one per "
+                                     "replication; replication r uses draw r mod K)"),
 ) -> None:
     """Compare countermeasures with the baseline: effects with 95% CIs, ranking, equity, cost.
 
     Re-running the same command resumes an interrupted experiment from results.sqlite.
     """
+    import dataclasses
+
     from analysis import compare as cmp
     from analysis.experiment import Experiment, ExperimentError, load_experiment
     from analysis.store import StoreError
@@ -204,6 +213,12 @@ def compare(
                                           replications=reps, seed=seed, days=days)
             inputs = [resolve_path(scenario, kind="scenario"),
                       *(resolve_path(c, kind="countermeasure") for c in countermeasure)]
+        if posterior is not None or draws is not None:
+            experiment = dataclasses.replace(
+                experiment, posterior=str(posterior) if posterior is not None else experiment.posterior,
+                draws=draws if draws is not None else experiment.draws)
+        if experiment.posterior is not None:
+            inputs.append(Path(experiment.posterior))
         clash = [p for p in inputs if p.resolve() in {(out / f).resolve() for f in OUTPUT_FILES}]
         if clash:
             raise ValueError(f"refusing to overwrite input file {clash[0]}; choose another --out")

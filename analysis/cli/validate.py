@@ -1,4 +1,5 @@
-"""`onenet validate ...`: check the model against theory (the hall as M/M/c against Erlang C)."""
+"""`onenet validate ...`: check the model against theory (the hall as M/M/c against Erlang C) and a
+calibration against its held-out targets."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from rich.table import Table
 
 from analysis.cli.common import console, fail
 
-app = typer.Typer(help="Check the model against theory.", no_args_is_help=True)
+app = typer.Typer(help="Check the model against theory, and a calibration against held-out targets.",
+                  no_args_is_help=True)
 
 
 def _parse_setting(text: str) -> tuple[float, float, int]:
@@ -65,3 +67,37 @@ def validate_queueing_command(
     if failed:
         fail(f"{failed} setting(s) disagree with Erlang C beyond sampling error", code=1)
     console.print("[green]The simulated hall reproduces Erlang C and Little's law.[/green]")
+
+
+@app.command("calibration")
+def validate_calibration_command(
+    folder: str = typer.Argument(..., metavar="DIR", help="a calibration folder (with targets_fit.csv)"),
+    alpha: float = typer.Option(0.05, "--alpha", min=0.0, max=1.0,
+                                help="level of the binomial test against the nominal miss rate"),
+) -> None:
+    """Check held-out targets against their 90% posterior-predictive intervals (exit 1 on failure).
+
+    Each held-out target misses its interval with probability 0.10 by chance; the calibration
+    fails when the number of misses is improbably large (one-sided binomial test at ALPHA).
+    """
+    from analysis.calibration import CalibrationError
+    from analysis.calibration.validation import validate_calibration
+
+    try:
+        verdict = validate_calibration(folder, alpha=alpha)
+    except CalibrationError as error:
+        fail(error, code=2)
+    table = Table(title=f"Held-out targets of {folder} — 90% posterior-predictive intervals")
+    for column in ("target", "observed", "se", "predictive mean", "90% interval", "z", "result"):
+        table.add_column(column, justify="right")
+    for row in verdict.table.itertuples():
+        table.add_row(str(row.target), f"{row.observed:.4g}", f"{row.se:.4g}", f"{row.pp_mean:.4g}",
+                      f"{row.pp_low:.4g} – {row.pp_high:.4g}", f"{row.z:+.2f}",
+                      "[green]inside[/green]" if row.covered else "[red]outside[/red]")
+    console.print(table)
+    summary = (f"{verdict.misses} of {verdict.held_out} held-out target(s) outside their interval; "
+               f"P(at least that many | {verdict.miss_rate:.0%} by chance) = {verdict.p_value:.3g}")
+    if not verdict.passed:
+        fail(f"{summary} < {alpha:g}: the calibrated model does not reproduce the held-out targets",
+             code=1)
+    console.print(f"[green]{summary} >= {alpha:g}: held-out targets are reproduced.[/green]")
