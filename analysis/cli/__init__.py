@@ -1,6 +1,6 @@
 """The `onenet` command line, one module per command group.
 
-`run` (run, demo), `validate`, `compare`, `sweep` and `survey`. Each module imports its heavy
+`run` (run, demo), `validate`, `compare`, `sweep`, `survey` and `dashboard`. Each module imports its heavy
 dependencies inside the commands, so `onenet --help` starts at once.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from analysis.cli.compare import compare
+from analysis.cli.dashboard import dashboard
 from analysis.cli.run import demo, run
 from analysis.cli.survey import app as survey_app
 from analysis.cli.sweep import sweep
@@ -24,6 +25,7 @@ app.command("run")(run)
 app.command("demo")(demo)
 app.command("compare")(compare)
 app.command("sweep")(sweep)
+app.command("dashboard")(dashboard)
 app.add_typer(validate_app, name="validate")
 app.add_typer(survey_app, name="survey")
 
