@@ -95,8 +95,9 @@ def test_importing_the_cli_pulls_in_no_heavy_module():
 
 
 def test_dashboard_without_the_viz_extra_says_what_to_install(monkeypatch):
-    from analysis.cli import dashboard
+    import importlib
 
+    dashboard = importlib.import_module("analysis.cli.dashboard")  # the module, not the command
     monkeypatch.setattr(dashboard, "_viz_installed", lambda: False)
     result = runner.invoke(app, ["dashboard", "baseline"])
     assert result.exit_code == 2 and "pip install 'onenet-lab[viz]'" in result.output
