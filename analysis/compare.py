@@ -172,6 +172,79 @@ def cost_effectiveness(effect_table: pd.DataFrame, costs: Mapping[str, float], *
     return pd.DataFrame(rows)
 
 
+def _holm(p: np.ndarray) -> np.ndarray:
+    """Holm-adjusted p-values along the last axis (Holm 1979; as statsmodels' "holm")."""
+    order = np.argsort(p, axis=-1, kind="stable")
+    m = p.shape[-1]
+    ranked = np.take_along_axis(p, order, axis=-1) * (m - np.arange(m))
+    ranked = np.minimum(np.maximum.accumulate(ranked, axis=-1), 1.0)
+    adjusted = np.empty_like(ranked)
+    np.put_along_axis(adjusted, order, ranked, axis=-1)
+    return adjusted
+
+
+def _ranks(diffs: np.ndarray, base: np.ndarray, kpis: Sequence[str], confidence: float) -> np.ndarray:
+    """Rank of each arm (1 = best) as `ranking(effects(...))` gives it, from paired differences
+    `diffs` (kpi x arm x unit) and baseline values `base` (kpi x unit)."""
+    n = diffs.shape[-1]
+    mean = diffs.mean(axis=-1)
+    se = diffs.std(axis=-1, ddof=1) / np.sqrt(n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = mean / se
+    p = np.where(se > 0, 2 * stats.t.sf(np.abs(t), n - 1), np.where(mean == 0, 1.0, 0.0))
+    significant = _holm(p) < 1 - confidence
+    mid = np.array([[minimal_important_difference(k, b)] for k, b in zip(kpis, base.mean(axis=-1), strict=True)])
+    direction = np.array([[KPI_BETTER.get(k, 0)] for k in kpis])
+    meaningful = significant & (np.abs(mean) >= mid)
+    gain = np.where(meaningful, mean * direction, 0.0)
+    better = np.where(meaningful, direction * np.sign(mean), 0)
+    scale = np.abs(gain).max(axis=1, keepdims=True)
+    score = np.where(scale > 0, gain / np.where(scale > 0, scale, 1.0), 0.0).mean(axis=0)
+    improves = (better > 0).sum(axis=0)
+    order = np.lexsort((-improves, -score))  # score first, then improvements, stable
+    ranks = np.empty(order.size, dtype=int)
+    ranks[order] = np.arange(1, order.size + 1)
+    return ranks
+
+
+def rank_uncertainty(runs: pd.DataFrame, *, baseline: str = BASELINE, kpis: Sequence[str] = HEADLINE_KPIS,
+                     n_boot: int = 200, seed: int = 0, confidence: float = 0.95) -> pd.DataFrame:
+    """How sure the ranking is: `ranking(effects(runs))` recomputed on bootstrap resamples.
+
+    The paired units (replication, sample) are resampled with replacement, all arms together, so
+    the pairing under common random numbers is kept; each resample gets the same effects, Holm
+    adjustment, MIDs and scores as `effects` and `ranking` compute.
+
+    Returns:
+        arm, rank (on the full data), rank_low and rank_high (2.5% and 97.5% quantiles of the
+        rank over the resamples) and p_first (share of resamples in which the arm ranks first).
+    """
+    kpis = [k for k in kpis if k in runs.columns]
+    arms = [a for a in dict.fromkeys(runs["arm"]) if a != baseline]
+    if not arms or not kpis:
+        raise ValueError("rank uncertainty needs at least one arm besides the baseline and a headline KPI")
+    keys = ["replication", "sample"]
+    base_frame = runs[runs["arm"] == baseline].set_index(keys)[kpis]
+    units = base_frame.index
+    for arm in arms:
+        units = units.intersection(runs[runs["arm"] == arm].set_index(keys).index)
+    if len(units) < 2:
+        raise ValueError("rank uncertainty needs at least two paired replications")
+    base = base_frame.loc[units].to_numpy(float).T  # kpi x unit
+    diffs = np.stack([runs[runs["arm"] == arm].set_index(keys).loc[units, kpis].to_numpy(float).T - base
+                      for arm in arms], axis=1)  # kpi x arm x unit
+    if np.isnan(diffs).any():
+        raise ValueError("rank uncertainty needs every headline KPI in every run (found NaN)")
+    rng = np.random.default_rng(seed)
+    full = _ranks(diffs, base, kpis, confidence)
+    draws = np.array([_ranks(diffs[:, :, d], base[:, d], kpis, confidence)
+                      for d in rng.integers(0, len(units), size=(n_boot, len(units)))])
+    return pd.DataFrame({"arm": arms, "rank": full,
+                         "rank_low": np.quantile(draws, 0.025, axis=0),
+                         "rank_high": np.quantile(draws, 0.975, axis=0),
+                         "p_first": (draws == 1).mean(axis=0)})
+
+
 def _fmt(value: float) -> str:
     if not np.isfinite(value):
         return "n/a"
@@ -207,4 +280,5 @@ def verdict(effect_table: pd.DataFrame, ranked: pd.DataFrame, *, lang: str = "en
     return lines
 
 
-__all__ = ["HEADLINE_KPIS", "cost_effectiveness", "effects", "equity", "ranking", "verdict"]
+__all__ = ["HEADLINE_KPIS", "cost_effectiveness", "effects", "equity", "rank_uncertainty", "ranking",
+           "verdict"]

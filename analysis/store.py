@@ -163,6 +163,17 @@ class ResultStore:
             raise KeyError(f"no finished run for arm {arm!r}, replication {replication}, sample {sample}")
         return pd.read_json(StringIO(row[0]), orient="split")
 
+    def daily_all(self, arm: str, sample: int = 0) -> pd.DataFrame:
+        """The per-day KPIs of every finished replication of an arm, stacked, with a
+        `replication` column (index: day)."""
+        rows = self._db.execute("SELECT replication, daily FROM runs WHERE arm=? AND sample=? "
+                                "ORDER BY replication", (arm, sample)).fetchall()
+        if not rows:
+            raise KeyError(f"no finished run for arm {arm!r}, sample {sample}")
+        frames = [pd.read_json(StringIO(daily), orient="split").assign(replication=int(rep))
+                  for rep, daily in rows]
+        return pd.concat(frames)
+
 
 def read_store(path: str | Path) -> tuple[pd.DataFrame, dict[str, float]]:
     """KPIs of every run and the arms' costs, from a result file (read-only)."""

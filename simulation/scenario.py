@@ -367,6 +367,43 @@ class Policy(_Strict):
     digital_assistance: Share = Field(default=0.0, description="assisted online use, elderly/rural")
 
 
+# (Chinese, English) label of every policy lever, for the dashboard and reports
+POLICY_LABELS: dict[str, tuple[str, str]] = {
+    "comprehensive_window_share": ("一窗受理窗口占比", "Comprehensive windows, share"),
+    "parallel_approval": ("并联审批", "Parallel approval"),
+    "coordination_authority": ("政务办统筹权威", "Coordination authority"),
+    "data_sharing": ("数据共享", "Data sharing"),
+    "connectivity_uplift": ("部门联通提升", "Department connectivity uplift"),
+    "online_usability": ("网办可用性", "Online usability"),
+    "end_to_end_online_share": ("全程网办占比", "End-to-end online share"),
+    "one_time_notification": ("一次性告知", "One-time notification"),
+    "online_preexamination": ("网上预审", "Online pre-examination"),
+    "result_by_post": ("结果邮寄", "Results by post"),
+    "station_coverage": ("便民服务站覆盖", "Station coverage"),
+    "station_scope": ("站点可办范围", "Station scope"),
+    "proxy_service": ("帮办代办覆盖", "Proxy service coverage"),
+    "publicity": ("宣传力度", "Publicity"),
+    "promise_visits": ("承诺跑动次数", "Promised visits"),
+    "staff_training": ("人员培训", "Staff training"),
+    "evaluation_feedback": ("好差评整改", "Evaluation feedback"),
+    "digital_assistance": ("适老助农帮办", "Digital assistance"),
+}
+
+
+def lever_range(name: str) -> tuple[float, float] | None:
+    """The (min, max) a numeric policy lever allows, from the schema; None for other levers."""
+    field = Policy.model_fields[name]
+    if field.annotation not in (float, int):
+        return None
+    low = high = None
+    for item in field.metadata:
+        low = getattr(item, "ge", None) if getattr(item, "ge", None) is not None else low
+        high = getattr(item, "le", None) if getattr(item, "le", None) is not None else high
+    if low is None or high is None:
+        return None
+    return float(low), float(high)
+
+
 class Scenario(_Strict):
     """A complete, validated scenario."""
 

@@ -1,7 +1,7 @@
 """The `onenet` command line, one module per command group.
 
-`run` (run, demo), `validate`, `compare`, `sweep`, `survey` and `targets`. Each module imports its heavy
-dependencies inside the commands, so `onenet --help` starts at once.
+`run` (run, demo), `validate`, `compare`, `sweep`, `survey`, `targets` and `dashboard`. Each
+module imports its heavy dependencies inside the commands, so `onenet --help` starts at once.
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from analysis.cli.compare import compare
+from analysis.cli.dashboard import dashboard
 from analysis.cli.run import demo, run
 from analysis.cli.survey import app as survey_app
 from analysis.cli.sweep import sweep
@@ -25,6 +26,7 @@ app.command("run")(run)
 app.command("demo")(demo)
 app.command("compare")(compare)
 app.command("sweep")(sweep)
+app.command("dashboard")(dashboard)
 app.add_typer(validate_app, name="validate")
 app.add_typer(survey_app, name="survey")
 app.add_typer(targets_app, name="targets")

@@ -17,9 +17,11 @@ if TYPE_CHECKING:
     import pandas as pd
     from rich.table import Table
 
+    from analysis import brief as brief_module
     from analysis.experiment import Experiment
 
-OUTPUT_FILES = ("results.sqlite", "effects.csv", "ranking.csv", "equity.csv", "cost_effectiveness.csv")
+OUTPUT_FILES = ("results.sqlite", "effects.csv", "ranking.csv", "equity.csv", "cost_effectiveness.csv",
+                "brief.html", "brief.docx")
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ class Comparison:
     ranking: pd.DataFrame
     equity: pd.DataFrame
     cost_effectiveness: pd.DataFrame
-    daily: dict[str, pd.DataFrame]  # per-day KPIs of replication 0 of each arm
+    daily: dict[str, pd.DataFrame]  # per-day KPIs of every replication of each arm (column replication)
     store: Path
 
 
@@ -73,7 +75,7 @@ def compare_arms(experiment: Experiment, out: Path, *, workers: int = 1, schedul
     with ResultStore.open(store_path, experiment, hashes={a: [s.content_hash() for s in ss]
                                                          for a, ss in experiment.resolve().items()}) as store:
         costs = store.costs
-        daily = {arm.name: store.daily(arm.name) for arm in experiment.arms}
+        daily = {arm.name: store.daily_all(arm.name) for arm in experiment.arms}
     effects = cmp.effects(runs)
     effects["parameter_uncertainty"] = experiment.posterior is not None  # draws from a posterior
     cost_table = cmp.cost_effectiveness(effects, costs, cases_per_year=_cases_per_year(runs, experiment))
@@ -116,10 +118,18 @@ def effects_table(result: Comparison, kpis: tuple[str, ...] | None = None) -> Ta
     return table
 
 
-def write_outputs(result: Comparison, out: Path, *, protect: list[Path] = (), figures: bool = True) -> list[Path]:
-    """effects.csv, ranking.csv, equity.csv, cost_effectiveness.csv and PNG figures in `out`."""
+def write_outputs(result: Comparison, out: Path, *, protect: list[Path] = (), figures: bool = True,
+                  lang: str = "en", command: str | None = None) -> list[Path]:
+    """effects.csv, ranking.csv, equity.csv, cost_effectiveness.csv, PNG figures and the policy
+    brief (brief.html, brief.docx) in `out`."""
+    from analysis import brief
+
     out = Path(out)
     protected = {p.resolve() for p in protect}
+    targets = [out / name for name in ("brief.html", "brief.docx")]
+    clash = [p for p in targets if p.resolve() in protected]
+    if clash:
+        raise ValueError(f"refusing to overwrite input file {clash[0]}; choose another --out")
     written = []
     tables = {"effects.csv": result.effects, "ranking.csv": result.ranking, "equity.csv": result.equity,
               "cost_effectiveness.csv": result.cost_effectiveness}
@@ -131,35 +141,51 @@ def write_outputs(result: Comparison, out: Path, *, protect: list[Path] = (), fi
             continue
         frame.to_csv(path, index=False, float_format="%.10g")
         written.append(path)
+    drawn = _figures(result, lang)
     if figures:
-        written += _figures(result, out)
+        for block in drawn.all():
+            path = out / f"{block.name}.png"
+            path.write_bytes(block.png)
+            written.append(path)
+    written += brief.write_brief(result, out, lang=lang, command=command, figures=drawn)
     return written
 
 
-def _figures(result: Comparison, out: Path) -> list[Path]:
+def _figures(result: Comparison, lang: str) -> brief_module.BriefFigures:
     import warnings
 
-    from analysis import compare as cmp
-    from analysis import plots
+    from analysis import brief
     from analysis.fonts import CJKFontWarning
+    from analysis.plots import caption_line
 
-    paths = []
+    experiment = result.experiment
+    name = Path(experiment.scenario).stem if experiment.scenario.endswith(".toml") else experiment.scenario
+    caption = caption_line(name, experiment.replications, experiment.seed, lang)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CJKFontWarning)
-        for kpi in cmp.HEADLINE_KPIS:
-            fig = plots.forest_plot(result.effects, kpi)
-            paths.append(out / f"forest_{kpi}.png")
-            fig.savefig(paths[-1], dpi=120)
-        fig = plots.equity_gaps(result.effects)
-        paths.append(out / "equity_gaps.png")
-        fig.savefig(paths[-1], dpi=120)
-        for kpi in ("visits_per_case", "online_share", "satisfaction_mean"):
-            fig = plots.kpi_series(result.daily, kpi)
-            paths.append(out / f"series_{kpi}.png")
-            fig.savefig(paths[-1], dpi=120)
+        drawn = brief.make_figures(result, lang, caption)
     for message in dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, CJKFontWarning)):
         note(message)
-    return paths
+    return drawn
+
+
+def compare_command(scenario: str, countermeasures: list[str], packages: list[str], *, reps: int,
+                    days: int | None, seed: int, out: Path, lang: str, experiment_file: bool) -> str:
+    """The `onenet compare` command line that reproduces a comparison (executor options left out:
+    results are identical on every executor)."""
+    from analysis.brief import command_line
+
+    if experiment_file:
+        return command_line(["compare", scenario, "--out", str(out), "--lang", lang])
+    args = ["compare", scenario]
+    for c in countermeasures:
+        args += ["-c", c]
+    for p in packages:
+        args += ["--package", p]
+    args += ["--reps", str(reps), "--seed", str(seed)]
+    if days is not None:
+        args += ["--days", str(days)]
+    return command_line([*args, "--out", str(out), "--lang", lang])
 
 
 def _parse_packages(packages: list[str]) -> dict[str, list[str]]:
@@ -191,10 +217,12 @@ def compare(
                                           "replication r of every arm runs with posterior draw r"),
     draws: int | None = typer.Option(None, "--draws", min=1, help="posterior draws (default: one per "
                                      "replication; replication r uses draw r mod K)"),
+    lang: str = typer.Option("en", "--lang", help="language of figures and the brief: en or zh"),
 ) -> None:
     """Compare countermeasures with the baseline: effects with 95% CIs, ranking, equity, cost.
 
-    Re-running the same command resumes an interrupted experiment from results.sqlite.
+    Re-running the same command resumes an interrupted experiment from results.sqlite. Also
+    writes the policy brief, brief.html and brief.docx, in --lang (English by default).
     """
     import dataclasses
 
@@ -203,12 +231,15 @@ def compare(
     from analysis.store import StoreError
     from simulation.scenario import ScenarioError, resolve_path
 
+    if lang not in ("en", "zh"):
+        fail(f"--lang must be en or zh (got {lang!r})")
     try:
         path = Path(scenario)
         if path.suffix == ".toml" and path.is_file() and path.read_text(encoding="utf-8").lstrip().startswith("[experiment]"):
             experiment = load_experiment(path)
-            inputs = [path]
+            inputs, experiment_file = [path], True
         else:
+            experiment_file = False
             experiment = Experiment.build(scenario, countermeasure, _parse_packages(package),
                                           replications=reps, seed=seed, days=days)
             inputs = [resolve_path(scenario, kind="scenario"),
@@ -226,10 +257,13 @@ def compare(
         console.print(effects_table(result))
         for line in cmp.verdict(result.effects, result.ranking):
             console.print("• " + line)
-        for path in [result.store, *write_outputs(result, out, protect=inputs, figures=figures)]:
+        command = compare_command(scenario, countermeasure, package, reps=reps, days=days, seed=seed,
+                                  out=out, lang=lang, experiment_file=experiment_file)
+        for path in [result.store, *write_outputs(result, out, protect=inputs, figures=figures, lang=lang,
+                                                  command=command)]:
             console.print(f"wrote {path}")
     except (ExperimentError, StoreError, ScenarioError, ValueError) as error:
         fail(error)
 
 
-__all__ = ["Comparison", "compare", "compare_arms", "effects_table", "write_outputs"]
+__all__ = ["Comparison", "compare", "compare_arms", "compare_command", "effects_table", "write_outputs"]

@@ -89,15 +89,21 @@ def demo(
     seed: int = typer.Option(0, "--seed"),
     workers: int = typer.Option(min(2, os.cpu_count() or 1), "--workers", min=1,
                                 help="local worker processes"),
-    out: Path | None = typer.Option(None, "--out", help="keep results.sqlite, CSVs and figures here"),
+    out: Path | None = typer.Option(None, "--out", help="keep results.sqlite, CSVs, figures and the brief here"),
+    lang: str = typer.Option("en", "--lang", help="language of figures and the brief: en or zh"),
 ) -> None:
-    """A case-study comparison: Q County's baseline vs its thesis's countermeasures, with a verdict."""
+    """A case-study comparison: Q County's baseline vs its thesis's countermeasures, with a verdict.
+
+    With --out it also writes the policy brief (brief.html, brief.docx).
+    """
     from analysis import compare as cmp
     from analysis.cli.compare import compare_arms, effects_table, write_outputs
     from analysis.experiment import Experiment, ExperimentError
     from simulation.kpis import KPI_LABELS
     from simulation.scenario import ScenarioError
 
+    if lang not in ("en", "zh"):
+        fail(f"--lang must be en or zh (got {lang!r})")
     arms = DEMO_ARMS.get(scenario)
     if arms is None:
         fail(f"no demo for scenario {scenario!r}; choose one of {sorted(DEMO_ARMS)}")
@@ -119,7 +125,16 @@ def demo(
             for arm, items in changes.items():
                 console.print(f"• equity, {arm}: " + "; ".join(items) + ".")
             if out is not None:
-                for path in [result.store, *write_outputs(result, folder)]:
+                from analysis.brief import command_line
+
+                command = command_line(["demo", "--scenario", scenario, "--reps", str(reps), "--days",
+                                        str(days), "--seed", str(seed), "--out", str(out), "--lang", lang])
+                for path in [result.store, *write_outputs(result, folder, lang=lang, command=command)]:
                     console.print(f"wrote {path}")
+                console.print(f"Policy brief: {folder / 'brief.html'} (and {folder / 'brief.docx'})")
+            else:
+                console.print("Policy brief: run again with --out FOLDER to write brief.html and brief.docx")
+            console.print(f"Explore it live: onenet dashboard {scenario} --seed {seed}  "
+                          "(install the dashboard with: python3 -m pip install 'onenet-lab\\[viz]')")
     except (ScenarioError, ExperimentError, ValueError) as error:
         fail(str(error))

@@ -92,3 +92,17 @@ def test_importing_the_cli_pulls_in_no_heavy_module():
             f"print(','.join(m for m in {heavy!r} if m in sys.modules))")
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == ""
+
+
+def test_dashboard_without_the_viz_extra_says_what_to_install(monkeypatch):
+    import importlib
+
+    dashboard = importlib.import_module("analysis.cli.dashboard")  # the module, not the command
+    monkeypatch.setattr(dashboard, "_viz_installed", lambda: False)
+    result = runner.invoke(app, ["dashboard", "baseline"])
+    assert result.exit_code == 2 and "pip install 'onenet-lab[viz]'" in result.output
+
+
+def test_dashboard_refuses_a_bad_overlay_before_serving():
+    result = runner.invoke(app, ["dashboard", "baseline", "-c", "no_such_overlay"])
+    assert result.exit_code == 2 and "no_such_overlay" in result.output

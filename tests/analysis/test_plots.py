@@ -138,3 +138,49 @@ def test_an_installed_cjk_font_renders_the_chinese_labels(effects):
     assert title.get_text().startswith("跑动次数")
     used = matplotlib.font_manager.findfont(title.get_fontproperties())
     assert used == str(choice.path)
+
+
+def test_forest_plot_shades_the_mid_region_and_marks_meaningful_effects(effects, no_cjk):
+    effects = effects.assign(mid=0.05, better=[1 if a == ARMS[2] else 0 for a in effects["arm"]])
+    with pytest.warns(fonts.CJKFontWarning):
+        fig = plots.forest_plot(effects, "visits_per_case", caption="Scenario x · 3 replications · seed 0")
+    ax = fig.axes[0]
+    spans = [p for p in ax.patches if p.get_width() == pytest.approx(0.1)]
+    assert len(spans) == 1 and spans[0].get_x() == pytest.approx(-0.05)  # the ±MID band
+    markers = [c.lines[0].get_marker() for c in ax.containers]
+    assert markers == ["o", "o", "D"]  # only the meaningful effect is a diamond
+    assert "Scenario x · 3 replications · seed 0" in _texts(fig)
+    assert ax.get_title() == "Visits per case"  # English labels without a CJK font
+
+
+def test_labels_follow_the_language(effects, dejavu_as_cjk):
+    assert plots.forest_plot(effects, "visits_per_case", lang="zh").axes[0].get_title() == "跑动次数"
+    assert plots.forest_plot(effects, "visits_per_case", lang="en").axes[0].get_title() == "Visits per case"
+    with pytest.raises(ValueError, match="lang must be one of"):
+        plots.forest_plot(effects, "visits_per_case", lang="fr")
+    assert plots.caption_line("q_county", 6, 2, "zh") == "情景 q_county · 重复 6 次 · 种子 2"
+
+
+def test_series_band_is_the_t_interval_of_weekly_means_over_replications():
+    """Each replication's mean over five working days, then mean ± t(0.975, n-1) sd / sqrt(n)
+    across replications (the textbook t interval; scipy.stats.t for the quantile)."""
+    from scipy import stats
+
+    days = pd.RangeIndex(20, 30, name="day")
+    reps = [np.arange(10.0) + r for r in (0.0, 1.0, 5.0)]
+    frame = pd.concat([pd.DataFrame({"online_share": v, "replication": r}, index=days)
+                       for r, v in enumerate(reps)])
+    band = plots.series_band(frame, "online_share")
+    assert list(band.index) == [0, 1]  # ten days, two weeks
+    week0 = np.array([v[:5].mean() for v in reps])
+    half = stats.t.ppf(0.975, 2) * week0.std(ddof=1) / np.sqrt(3)
+    assert band.loc[0, "mean"] == pytest.approx(week0.mean())
+    assert (band.loc[0, "low"], band.loc[0, "high"]) == pytest.approx((week0.mean() - half, week0.mean() + half))
+    daily = plots.series_band(frame, "online_share", aggregate="day")
+    assert len(daily) == 10 and daily["n"].eq(3).all()
+    one = plots.series_band(frame[frame["replication"] == 0], "online_share")
+    assert one["low"].isna().all()  # one replication: no band
+    fig = plots.kpi_series({"baseline": frame}, "online_share", lang="en")
+    assert len(fig.axes[0].collections) == 1  # the band
+    with pytest.raises(ValueError, match="aggregate must be"):
+        plots.series_band(frame, "online_share", aggregate="month")
