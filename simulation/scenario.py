@@ -26,6 +26,9 @@ Profile = Annotated[list[Annotated[float, Field(ge=0.0, le=100.0)]], Field(min_l
 MORNING_PEAK = [1.4, 1.3, 1.1, 0.9, 0.8, 0.9, 0.8, 0.8]
 
 
+MAX_DAYS = 5000  # the longest run a scenario (or a command-line option) may ask for
+
+
 class ScenarioError(ValueError):
     """A scenario or overlay file is invalid; the message names file, key path and allowed values."""
 
@@ -40,7 +43,7 @@ class Meta(_Strict):
     name: str = Field(min_length=1, max_length=80)
     title: str = ""
     description: str = ""
-    days: int = Field(default=250, ge=1, le=5000, description="default run length (working days)")
+    days: int = Field(default=250, ge=1, le=MAX_DAYS, description="default run length (working days)")
     warmup_days: int = Field(
         default=20, ge=0, le=1000,
         description="days simulated before measurement; cases started then are left out of the KPIs",

@@ -11,7 +11,18 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from analysis.cli.common import console, err_console, fail, note
+from analysis.cli.common import (
+    DAYS_HELP,
+    MAX_DAYS,
+    check_out_folder,
+    check_scheduler,
+    command_line,
+    console,
+    err_console,
+    fail,
+    note,
+    resume_hint,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -172,14 +183,44 @@ def _parse_packages(packages: list[str]) -> dict[str, list[str]]:
     return parsed
 
 
+def _experiment(scenario: str, countermeasure: list[str], package: list[str], reps: int | None,
+                days: int | None, seed: int | None) -> tuple[Experiment, list[Path]]:
+    """The experiment the options describe, and its input files (validated, nothing run)."""
+    from analysis.experiment import Experiment, ExperimentError, load_experiment
+    from simulation.scenario import resolve_path
+
+    path = Path(scenario)
+    if path.suffix == ".toml" and path.is_file() and path.read_text(encoding="utf-8").lstrip().startswith("[experiment]"):
+        if countermeasure or package:
+            raise ExperimentError(f"{path} is an experiment file: its countermeasures and packages "
+                                  "are its arms; drop -c/--package or compare a scenario instead")
+        experiment = load_experiment(path, {"replications": reps, "seed": seed, "days": days})
+        inputs = [path]
+    else:
+        experiment = Experiment.build(scenario, countermeasure, _parse_packages(package),
+                                      replications=10 if reps is None else reps,
+                                      seed=0 if seed is None else seed, days=days)
+        inputs = [resolve_path(scenario, kind="scenario"),
+                  *(resolve_path(c, kind="countermeasure") for c in countermeasure)]
+    if len(experiment.arms) < 2:
+        raise ExperimentError("nothing to compare: name at least one countermeasure arm with "
+                              "-c NAME or --package NAME=CM1+CM2 (the baseline arm is added by itself)")
+    if experiment.replications < 2:
+        raise ExperimentError(f"replications must be at least 2 for confidence intervals "
+                              f"(got {experiment.replications})")
+    experiment.resolve()  # every arm's scenario loads (a ScenarioError names file and key)
+    return experiment, inputs
+
+
 def compare(
     scenario: str = typer.Argument(..., help="scenario name or TOML (or an experiment TOML with an [experiment] table)"),
     countermeasure: list[str] = typer.Option([], "--countermeasure", "-c",
                                              help="overlay TOML or shipped name; one arm each; repeatable"),
     package: list[str] = typer.Option([], "--package", help="a stacked arm: NAME=CM1+CM2; repeatable"),
-    reps: int = typer.Option(10, "--reps", min=2, help="replications per arm (common random numbers)"),
-    days: int | None = typer.Option(None, "--days", min=1, help="working days per run (default: the scenario's)"),
-    seed: int = typer.Option(0, "--seed", help="experiment seed"),
+    reps: int | None = typer.Option(None, "--reps", min=2,
+                                    help="replications per arm (common random numbers; default 10)"),
+    days: int | None = typer.Option(None, "--days", min=1, max=MAX_DAYS, help=DAYS_HELP),
+    seed: int | None = typer.Option(None, "--seed", min=0, help="experiment seed, a non-negative integer (default 0)"),
     workers: int = typer.Option(1, "--workers", min=1, help="local worker processes (1 = serial)"),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786"),
     out: Path = typer.Option(..., "--out", help="folder for results.sqlite, the CSVs and the figures"),
@@ -187,33 +228,34 @@ def compare(
 ) -> None:
     """Compare countermeasures with the baseline: effects with 95% CIs, ranking, equity, cost.
 
-    Re-running the same command resumes an interrupted experiment from results.sqlite.
+    Re-running the same command resumes an interrupted experiment from results.sqlite (Ctrl-C
+    prints the command). With an experiment TOML, --reps, --days and --seed fill in what its
+    [experiment] table leaves out; an option that disagrees with the table is an error.
+    One process at a time writes a --out folder (it holds --out/.lock).
     """
     from analysis import compare as cmp
-    from analysis.experiment import Experiment, ExperimentError, load_experiment
+    from analysis.experiment import ExperimentError
+    from analysis.folderlock import FolderBusyError, FolderLock
     from analysis.store import StoreError
-    from simulation.scenario import ScenarioError, resolve_path
+    from simulation.scenario import ScenarioError
 
     try:
-        path = Path(scenario)
-        if path.suffix == ".toml" and path.is_file() and path.read_text(encoding="utf-8").lstrip().startswith("[experiment]"):
-            experiment = load_experiment(path)
-            inputs = [path]
-        else:
-            experiment = Experiment.build(scenario, countermeasure, _parse_packages(package),
-                                          replications=reps, seed=seed, days=days)
-            inputs = [resolve_path(scenario, kind="scenario"),
-                      *(resolve_path(c, kind="countermeasure") for c in countermeasure)]
+        experiment, inputs = _experiment(scenario, countermeasure, package, reps, days, seed)
+        check_out_folder(out)
         clash = [p for p in inputs if p.resolve() in {(out / f).resolve() for f in OUTPUT_FILES}]
         if clash:
             raise ValueError(f"refusing to overwrite input file {clash[0]}; choose another --out")
-        result = compare_arms(experiment, out, workers=workers, scheduler=scheduler)
-        console.print(effects_table(result))
-        for line in cmp.verdict(result.effects, result.ranking):
-            console.print("• " + line)
-        for path in [result.store, *write_outputs(result, out, protect=inputs, figures=figures)]:
-            console.print(f"wrote {path}")
-    except (ExperimentError, StoreError, ScenarioError, ValueError) as error:
+        check_scheduler(scheduler)
+        with FolderLock(out, command_line()):
+            result = compare_arms(experiment, out, workers=workers, scheduler=scheduler)
+            console.print(effects_table(result))
+            for line in cmp.verdict(result.effects, result.ranking):
+                console.print("• " + line)
+            for path in [result.store, *write_outputs(result, out, protect=inputs, figures=figures)]:
+                console.print(f"wrote {path}")
+    except KeyboardInterrupt:
+        resume_hint()
+    except (ExperimentError, StoreError, ScenarioError, FolderBusyError, ValueError) as error:
         fail(error)
 
 

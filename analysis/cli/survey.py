@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 app = typer.Typer(help="Analyse questionnaire data (describe, clean, reliability, efa, report).",
-                  no_args_is_help=True)
+                  no_args_is_help=True, rich_markup_mode=None)
 
 DATA_HELP = "data file (.sav .zsav .por .dta .sas7bdat .xpt .csv .xlsx .xls, 问卷星 exports) or 'example'"
 

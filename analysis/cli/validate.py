@@ -7,7 +7,7 @@ from rich.table import Table
 
 from analysis.cli.common import console, fail
 
-app = typer.Typer(help="Check the model against theory.", no_args_is_help=True)
+app = typer.Typer(help="Check the model against theory.", no_args_is_help=True, rich_markup_mode=None)
 
 
 def _parse_setting(text: str) -> tuple[float, float, int]:
