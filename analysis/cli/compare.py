@@ -58,7 +58,38 @@ def _cases_per_year(runs: pd.DataFrame, experiment: Experiment) -> float:
 
 def compare_arms(experiment: Experiment, out: Path, *, workers: int = 1, scheduler: str | None = None,
                  dask: bool = False, progress: bool = True) -> Comparison:
-    """Run (or resume) `experiment` with its store in `out`, and compute the comparison tables."""
+    """Run (or resume) `experiment` with its store in `out`, and compute the comparison tables.
+
+    Ctrl-C raises KeyboardInterrupt at once, and again after the next stored run should the
+    first have landed where Python ignores it (a finaliser or a callback)."""
+    import signal
+    import sys
+    import threading
+
+    interrupted = threading.Event()
+
+    def on_interrupt(signum, frame):
+        interrupted.set()
+        raise KeyboardInterrupt
+
+    def quiet_unraisable(unraisable) -> None:  # the interrupt comes back after the next run
+        if not issubclass(unraisable.exc_type, KeyboardInterrupt):
+            previous_hook(unraisable)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt) \
+        if threading.current_thread() is threading.main_thread() else None
+    previous_hook, sys.unraisablehook = sys.unraisablehook, quiet_unraisable
+    try:
+        return _compare_arms(experiment, out, workers=workers, scheduler=scheduler, dask=dask,
+                             progress=progress, interrupted=interrupted)
+    finally:
+        sys.unraisablehook = previous_hook
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _compare_arms(experiment: Experiment, out: Path, *, workers: int, scheduler: str | None,
+                  dask: bool, progress: bool, interrupted) -> Comparison:
     from rich.progress import (
         BarColumn,
         Progress,
@@ -79,8 +110,13 @@ def compare_arms(experiment: Experiment, out: Path, *, workers: int = 1, schedul
                   disable=not progress) as bar:
         task = bar.add_task(f"{experiment.scenario}: {len(experiment.arms)} arms x "
                             f"{experiment.replications} reps", total=None)
-        runs = run_experiment(experiment, store_path, executor=executor,
-                              progress=lambda done, total: bar.update(task, completed=done, total=total))
+
+        def advance(done: int, total: int) -> None:
+            if interrupted.is_set():
+                raise KeyboardInterrupt
+            bar.update(task, completed=done, total=total)
+
+        runs = run_experiment(experiment, store_path, executor=executor, progress=advance)
     with ResultStore.open(store_path, experiment, hashes={a: [s.content_hash() for s in ss]
                                                          for a, ss in experiment.resolve().items()}) as store:
         costs = store.costs
