@@ -41,19 +41,24 @@ def _load_mutant(tmp_path_factory, name: str, rng: random.Random, edits: int | N
         return None
 
 
-@settings(max_examples=250, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=names, rng=st.randoms(use_true_random=False))
 def test_a_mutated_scenario_loads_or_raises_a_scenario_error(tmp_path_factory, name, rng):
     _load_mutant(tmp_path_factory, name, rng, None)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(name=names, rng=st.randoms(use_true_random=False))
-def test_an_accepted_mutant_runs_without_exception_or_missing_kpis(tmp_path_factory, name, rng):
-    scenario = _load_mutant(tmp_path_factory, name, rng, 1)
-    if scenario is None:
-        return
-    assert nonfinite_kpis(run_small(scenario)) == []
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=names, seed=st.integers(0, 2**32 - 1))
+def test_an_accepted_mutant_runs_without_exception_or_missing_kpis(tmp_path_factory, name, seed):
+    rng = random.Random(seed)
+    for _ in range(40):  # most mutants are refused: draw until one loads
+        scenario = _load_mutant(tmp_path_factory, name, rng, 1)
+        if scenario is not None:
+            break
+    else:
+        pytest.fail(f"no mutant of {name} in 40 loaded")
+    kpis = run_small(scenario)
+    assert kpis["cases_completed"] >= 0 and nonfinite_kpis(kpis) == []
 
 
 @pytest.mark.parametrize(("text", "key"), [
