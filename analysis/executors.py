@@ -10,6 +10,10 @@ where or when it ran, so every executor gives the same results for the same expe
 from __future__ import annotations
 
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import nullcontext
@@ -42,11 +46,42 @@ class SerialExecutor:
         return "SerialExecutor()"
 
 
+PARENT_WATCH_SECONDS = 0.5
+
+
+def _exit_with_parent(parent: int) -> None:
+    """Worker initializer: leave Ctrl-C to the parent, and die when the parent dies.
+
+    On Linux the kernel sends SIGKILL when the parent exits (`PR_SET_PDEATHSIG`); everywhere a
+    daemon thread also watches the parent pid and exits the worker once it has changed (the
+    worker was re-parented), so a parent killed with kill -9 leaves no worker behind.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != parent:  # the parent died before this worker started
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(PARENT_WATCH_SECONDS)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 class ProcessExecutor:
     """On `workers` local processes (`--workers W`).
 
     At most two runs per worker are in flight, so an interrupted experiment has started little
-    that it has not finished and stored.
+    that it has not finished and stored. Workers exit when this process dies (even by kill -9)
+    and ignore Ctrl-C, which this process handles: it stops the workers at once.
     """
 
     def __init__(self, workers: int | None = None) -> None:
@@ -55,9 +90,13 @@ class ProcessExecutor:
             raise ValueError(f"workers must be at least 1 (got {self.workers})")
         self._pool: ProcessPoolExecutor | None = None
 
+    def _new_pool(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.workers, initializer=_exit_with_parent,
+                                   initargs=(os.getpid(),))
+
     def __enter__(self) -> ProcessExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=self.workers)
+            self._pool = self._new_pool()
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -71,8 +110,7 @@ class ProcessExecutor:
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[tuple[T, R]]:
         pending: dict[Future[R], T] = {}
         queue = iter(items)
-        with nullcontext(self._pool) if self._pool is not None else \
-                ProcessPoolExecutor(max_workers=self.workers) as pool:
+        with nullcontext(self._pool) if self._pool is not None else self._new_pool() as pool:
             try:
                 for item in queue:
                     pending[pool.submit(fn, item)] = item
@@ -86,6 +124,14 @@ class ProcessExecutor:
                         nxt = next(queue, None)
                         if nxt is not None:
                             pending[pool.submit(fn, nxt)] = nxt
+            except BaseException:  # Ctrl-C or an error: stop the runs in flight, do not wait
+                workers = list(getattr(pool, "_processes", {}).values())
+                pool.shutdown(wait=False, cancel_futures=True)
+                for process in workers:
+                    process.terminate()
+                if pool is self._pool:
+                    self._pool = None
+                raise
             finally:
                 for future in pending:
                     future.cancel()

@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 from simulation import ServiceModel, load_scenario
-from simulation.scenario import Scenario, ScenarioError
+from simulation.scenario import MAX_DAYS, Scenario, ScenarioError
 
 BASELINE = "baseline"
 
@@ -129,8 +129,10 @@ class Experiment:
             raise ExperimentError(f"arm names must be unique; repeated: {duplicated}")
         if self.replications < 1:
             raise ExperimentError(f"replications must be at least 1 (got {self.replications})")
-        if self.days is not None and self.days < 1:
-            raise ExperimentError(f"days must be at least 1 (got {self.days})")
+        if self.days is not None and not 1 <= self.days <= MAX_DAYS:
+            raise ExperimentError(f"days must be from 1 to {MAX_DAYS} (got {self.days})")
+        if self.seed < 0:
+            raise ExperimentError(f"seed must be a non-negative integer (got {self.seed})")
 
     @classmethod
     def build(cls, scenario: str | Path, countermeasures: Iterable[str] = (),
@@ -233,9 +235,18 @@ _EXPERIMENT_KEYS = {"scenario", "replications", "seed", "days", "countermeasures
                     "updates", "samples", "posterior", "draws"}
 
 
-def load_experiment(path: str | Path) -> Experiment:
+# command-line options that may stand in for a key of the [experiment] table
+OPTION_KEYS = {"replications": "--reps", "seed": "--seed", "days": "--days"}
+
+
+def load_experiment(path: str | Path, options: Mapping[str, Any] | None = None) -> Experiment:
     """Read an experiment TOML: an `[experiment]` table with scenario, countermeasures (list),
-    packages (name -> list of overlays), replications, seed, days, updates, samples."""
+    packages (name -> list of overlays), replications, seed, days, updates, samples.
+
+    `options` are values given on the command line for `replications`, `seed` and `days` (None:
+    not given). A key the file leaves out takes the option's value; a key the file sets must
+    agree with the option, else `ExperimentError` names both (an option never silently loses to,
+    or overrides, the file)."""
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -263,6 +274,13 @@ def load_experiment(path: str | Path) -> Experiment:
             raise ExperimentError(f"{path}: experiment.{key}: must be {kind.__name__} (got {value!r})")
         return value
 
+    for key, value in (options or {}).items():
+        if value is None:
+            continue
+        if key in table and table[key] != value:
+            raise ExperimentError(f"{OPTION_KEYS[key]} {value} conflicts with {key} = {table[key]!r} in "
+                                  f"{path} [experiment]; drop the option or change the file")
+        table.setdefault(key, value)
     countermeasures = typed("countermeasures", list, [])
     packages = typed("packages", dict, {})
     for name, overlays in packages.items():

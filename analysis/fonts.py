@@ -72,9 +72,15 @@ def find_cjk_font(preferred: tuple[str, ...] = PREFERRED_FAMILIES) -> FontChoice
     return None
 
 
+_warned = False
+
+
 def cjk_font_or_warn() -> FontChoice | None:
-    """`find_cjk_font()`, warning with `CJKFontWarning` (and how to get one) when none is found."""
+    """`find_cjk_font()`, warning with `CJKFontWarning` (and how to get one) when none is found;
+    once per process, however many figures are drawn."""
+    global _warned
     choice = find_cjk_font()
-    if choice is None:
+    if choice is None and not _warned:
+        _warned = True
         warnings.warn(INSTALL_HINT, CJKFontWarning, stacklevel=2)
     return choice

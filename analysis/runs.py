@@ -63,13 +63,16 @@ def kpis_json(kpis: dict[str, float]) -> str:
     return json.dumps(clean, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
 
 
+OUTPUT_FILES = ("kpis.json", "daily.csv", "scenario.toml")
+
+
 def write_run(result: RunResult, out_dir: str | Path, *, protect: Sequence[Path] = ()) -> list[Path]:
     """Write kpis.json, daily.csv and scenario.toml into `out_dir`; returns the paths.
 
     Refuses to write over any path in `protect` (the run's inputs).
     """
     out = Path(out_dir)
-    targets = [out / "kpis.json", out / "daily.csv", out / "scenario.toml"]
+    targets = [out / name for name in OUTPUT_FILES]
     protected = {p.resolve() for p in protect}
     clash = [t for t in targets if t.resolve() in protected]
     if clash:

@@ -15,7 +15,7 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 Minutes = Annotated[float, Field(ge=0.0, le=1440.0)]
@@ -26,12 +26,15 @@ Profile = Annotated[list[Annotated[float, Field(ge=0.0, le=100.0)]], Field(min_l
 MORNING_PEAK = [1.4, 1.3, 1.1, 0.9, 0.8, 0.9, 0.8, 0.8]
 
 
+MAX_DAYS = 5000  # the longest run a scenario (or a command-line option) may ask for
+
+
 class ScenarioError(ValueError):
     """A scenario or overlay file is invalid; the message names file, key path and allowed values."""
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 class Meta(_Strict):
@@ -40,7 +43,7 @@ class Meta(_Strict):
     name: str = Field(min_length=1, max_length=80)
     title: str = ""
     description: str = ""
-    days: int = Field(default=250, ge=1, le=5000, description="default run length (working days)")
+    days: int = Field(default=250, ge=1, le=MAX_DAYS, description="default run length (working days)")
     warmup_days: int = Field(
         default=20, ge=0, le=1000,
         description="days simulated before measurement; cases started then are left out of the KPIs",
@@ -100,15 +103,20 @@ class Hall(_Strict):
         description="re-split department windows from observed demand every N days (0 = never)",
     )
 
-    @model_validator(mode="after")
-    def _sessions_ordered(self) -> Hall:
-        _check_sessions(self.sessions, self.arrival_profile)
-        return self
+    @field_validator("sessions")
+    @classmethod
+    def _sessions_ordered(cls, sessions: list[list[float]]) -> list[list[float]]:
+        return _check_sessions(sessions)
+
+    @field_validator("arrival_profile")
+    @classmethod
+    def _profile_positive(cls, profile: list[float]) -> list[float]:
+        return _check_profile(profile)
 
 
-def _check_sessions(sessions: list[list[float]], profile: list[float]) -> None:
+def _check_sessions(sessions: list[list[float]]) -> list[list[float]]:
     if not sessions:
-        raise ValueError("sessions must list at least one [open, close] pair")
+        raise ValueError("must list at least one [open, close] pair of minutes after midnight")
     previous_close = -1.0
     for open_minute, close_minute in sessions:
         if not open_minute < close_minute:
@@ -116,8 +124,13 @@ def _check_sessions(sessions: list[list[float]], profile: list[float]) -> None:
         if open_minute < previous_close:
             raise ValueError("sessions must be in time order and must not overlap")
         previous_close = close_minute
+    return sessions
+
+
+def _check_profile(profile: list[float]) -> list[float]:
     if sum(profile) <= 0:
-        raise ValueError("arrival_profile must have at least one positive weight")
+        raise ValueError("must have at least one positive weight")
+    return profile
 
 
 class Stations(_Strict):
@@ -134,10 +147,15 @@ class Stations(_Strict):
         default=1.3, gt=0.0, le=10.0, description="station staff are generalists: slower service"
     )
 
-    @model_validator(mode="after")
-    def _sessions_ordered(self) -> Stations:
-        _check_sessions(self.sessions, self.arrival_profile)
-        return self
+    @field_validator("sessions")
+    @classmethod
+    def _sessions_ordered(cls, sessions: list[list[float]]) -> list[list[float]]:
+        return _check_sessions(sessions)
+
+    @field_validator("arrival_profile")
+    @classmethod
+    def _profile_positive(cls, profile: list[float]) -> list[float]:
+        return _check_profile(profile)
 
 
 class Proxy(_Strict):
@@ -478,6 +496,8 @@ def _expand_dotted(updates: dict[str, Any]) -> dict[str, Any]:
         node = nested
         for part in parts[:-1]:
             node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ScenarioError(f"<updates>: {key}: {part} is given a value and a sub-key")
         node[parts[-1]] = value
     return nested
 
@@ -530,12 +550,16 @@ def _describe_error(error: dict[str, Any]) -> tuple[str, str]:
         return key_path, "required key is missing"
     bounds = [f"{name} {ctx[key]}" for key, name in
               (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")) if key in ctx]
-    got = error.get("input")
+    got = _short(error.get("input"))
+    if kind in ("model_type", "dict_type"):
+        return key_path, f"must be a table, got {_kind(error.get('input'))} ({got})"
+    if kind == "finite_number":
+        return key_path, f"must be a finite number (got {got})"
     if bounds:
-        return key_path, f"value {got!r} out of range; allowed: {' and '.join(bounds)}"
+        return key_path, f"value {got} out of range; allowed: {' and '.join(bounds)}"
     if kind == "literal_error":
-        return key_path, f"value {got!r} not allowed; allowed: {ctx.get('expected')}"
-    return key_path, f"{error['msg']} (got {got!r})"
+        return key_path, f"value {got} not allowed; allowed: {ctx.get('expected')}"
+    return key_path, f"{error['msg']} (got {got})"
 
 
 def _validate(data: dict[str, Any], origins: dict[str, str], *, default_source: str) -> Scenario:
@@ -597,6 +621,38 @@ def resolve_path(name_or_path: str | Path, *, kind: Literal["scenario", "counter
 DEFAULT_CATALOGUE = Path(__file__).resolve().parent / "data" / "default_catalogue.toml"
 
 
+# top-level keys whose values are tables; `departments` and `matters` are tables of tables
+_TABLES = tuple(name for name in Scenario.model_fields if name != "countermeasures")
+_TABLES_OF_TABLES = ("departments", "matters")
+
+
+def _kind(value: Any) -> str:
+    """The TOML name of a value's type, for error messages."""
+    for kind, name in ((bool, "a boolean"), (int, "an integer"), (float, "a float"), (str, "a string"),
+                       (list, "an array"), (dict, "a table")):
+        if isinstance(value, kind):
+            return name
+    return f"a {type(value).__name__}"
+
+
+def _check_tables(data: dict[str, Any], source: str) -> None:
+    """Sections must be tables, before anything is merged into them."""
+    for key in _TABLES:
+        if key in data and not isinstance(data[key], dict):
+            raise ScenarioError(f"{source}: {key}: must be a table ([{key}] with key = value "
+                                f"lines), got {_kind(data[key])} ({_short(data[key])})")
+    for key in _TABLES_OF_TABLES:
+        for name, entry in data.get(key, {}).items():
+            if not isinstance(entry, dict):
+                raise ScenarioError(f"{source}: {key}.{name}: must be a table ([{key}.{name}]), "
+                                    f"got {_kind(entry)} ({_short(entry)})")
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _with_default_catalogue(data: dict[str, Any]) -> dict[str, Any]:
     """Fill in the default catalogue: its matters unless the scenario lists its own; its
     departments always, with the scenario's department entries merged over them."""
@@ -639,6 +695,7 @@ def load_scenario(
     if "countermeasure" in data:
         raise ScenarioError(f"{base_path}: this is a countermeasure overlay, not a scenario; "
                             "pass it with -c / overlays=[...]")
+    _check_tables(data, str(base_path))
     data = _with_default_catalogue(data)
     origins: dict[str, str] = {}
     _merge({}, data, origins, str(base_path), ())
@@ -659,10 +716,13 @@ def load_scenario(
         if not isinstance(cost, int | float) or isinstance(cost, bool) or cost < 0:
             raise ScenarioError(f"{overlay_path}: countermeasure.cost_per_year: must be a "
                                 f"number >= 0 (got {cost!r})")
+        _check_tables(overlay_data, str(overlay_path))
         _merge(data, overlay_data, origins, str(overlay_path), ())
         applied.append({"name": str(meta["name"]), "cost_per_year": float(cost),
                         "file": overlay_path.name})
     if updates:
-        _merge(data, _expand_dotted(updates), origins, "<updates>", ())
+        expanded = _expand_dotted(updates)
+        _check_tables(expanded, "<updates>")
+        _merge(data, expanded, origins, "<updates>", ())
     data["countermeasures"] = applied
     return _validate(data, origins, default_source=str(base_path))

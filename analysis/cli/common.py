@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 import sys
+from pathlib import Path
 from typing import NoReturn
 
 import typer
@@ -36,3 +37,61 @@ def fmt(value: float | None) -> str:
     if abs(value) >= 100:
         return f"{value:,.0f}"
     return f"{value:.3f}"
+
+
+# the longest run a scenario file may ask for (`scenario.days` in simulation/scenario.py)
+MAX_DAYS = 5000
+DAYS_HELP = f"working days per run, 1 to {MAX_DAYS} (default: the scenario's)"
+SCHEDULER_TIMEOUT_SECONDS = 10.0
+
+
+def check_out_folder(out: Path | None) -> None:
+    """`--out` must name a folder (new or existing), never an existing file."""
+    if out is None:
+        return
+    for place in (out, *out.parents):
+        if place.exists():
+            if not place.is_dir():
+                where = f"--out {out}" if place == out else f"--out {out}: {place}"
+                fail(f"{where} is a file, not a folder; --out names a folder for the results "
+                     "(new or existing)")
+            return
+
+
+def check_scheduler(address: str | None, timeout: float = SCHEDULER_TIMEOUT_SECONDS) -> None:
+    """A Dask scheduler must accept a connection within `timeout` seconds, before any work."""
+    if address is None:
+        return
+    import importlib.util
+    import socket
+    from urllib.parse import urlsplit
+
+    if importlib.util.find_spec("distributed") is None:
+        fail("--scheduler needs dask.distributed: pip install 'onenet-lab[dask]'")
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        port = parts.port or 8786
+    except ValueError:
+        fail(f"--scheduler {address}: the port must be a number, e.g. tcp://host:8786")
+    if parts.scheme not in ("tcp", "tls") or not parts.hostname:
+        fail(f"--scheduler {address}: write tcp://HOST:PORT (or tls://HOST:PORT), e.g. tcp://host:8786")
+    try:
+        socket.create_connection((parts.hostname, port), timeout=timeout).close()
+    except OSError as error:
+        reason = "timed out" if isinstance(error, TimeoutError) else (error.strerror or str(error))
+        fail(f"--scheduler {address}: no Dask scheduler reachable within {timeout:g} s ({reason}); "
+             "nothing was run or written")
+
+
+def command_line() -> str:
+    """This command as a user would type it again (`onenet` and the same arguments)."""
+    import shlex
+
+    return shlex.join(["onenet", *sys.argv[1:]])
+
+
+def resume_hint(code: int = 130) -> NoReturn:
+    """After Ctrl-C: say that finished runs are kept and print the command that resumes."""
+    note("interrupted; every finished run is kept in results.sqlite. Resume with:\n  "
+         + command_line())
+    raise typer.Exit(code)

@@ -11,7 +11,18 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from analysis.cli.common import console, err_console, fail, note
+from analysis.cli.common import (
+    DAYS_HELP,
+    MAX_DAYS,
+    check_out_folder,
+    check_scheduler,
+    command_line,
+    console,
+    err_console,
+    fail,
+    note,
+    resume_hint,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -49,7 +60,38 @@ def _cases_per_year(runs: pd.DataFrame, experiment: Experiment) -> float:
 
 def compare_arms(experiment: Experiment, out: Path, *, workers: int = 1, scheduler: str | None = None,
                  dask: bool = False, progress: bool = True) -> Comparison:
-    """Run (or resume) `experiment` with its store in `out`, and compute the comparison tables."""
+    """Run (or resume) `experiment` with its store in `out`, and compute the comparison tables.
+
+    Ctrl-C raises KeyboardInterrupt at once, and again after the next stored run should the
+    first have landed where Python ignores it (a finaliser or a callback)."""
+    import signal
+    import sys
+    import threading
+
+    interrupted = threading.Event()
+
+    def on_interrupt(signum, frame):
+        interrupted.set()
+        raise KeyboardInterrupt
+
+    def quiet_unraisable(unraisable) -> None:  # the interrupt comes back after the next run
+        if not issubclass(unraisable.exc_type, KeyboardInterrupt):
+            previous_hook(unraisable)
+
+    previous = signal.signal(signal.SIGINT, on_interrupt) \
+        if threading.current_thread() is threading.main_thread() else None
+    previous_hook, sys.unraisablehook = sys.unraisablehook, quiet_unraisable
+    try:
+        return _compare_arms(experiment, out, workers=workers, scheduler=scheduler, dask=dask,
+                             progress=progress, interrupted=interrupted)
+    finally:
+        sys.unraisablehook = previous_hook
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _compare_arms(experiment: Experiment, out: Path, *, workers: int, scheduler: str | None,
+                  dask: bool, progress: bool, interrupted) -> Comparison:
     from rich.progress import (
         BarColumn,
         Progress,
@@ -70,8 +112,13 @@ def compare_arms(experiment: Experiment, out: Path, *, workers: int = 1, schedul
                   disable=not progress) as bar:
         task = bar.add_task(f"{experiment.scenario}: {len(experiment.arms)} arms x "
                             f"{experiment.replications} reps", total=None)
-        runs = run_experiment(experiment, store_path, executor=executor,
-                              progress=lambda done, total: bar.update(task, completed=done, total=total))
+
+        def advance(done: int, total: int) -> None:
+            if interrupted.is_set():
+                raise KeyboardInterrupt
+            bar.update(task, completed=done, total=total)
+
+        runs = run_experiment(experiment, store_path, executor=executor, progress=advance)
     with ResultStore.open(store_path, experiment, hashes={a: [s.content_hash() for s in ss]
                                                          for a, ss in experiment.resolve().items()}) as store:
         costs = store.costs
@@ -201,14 +248,50 @@ def _parse_packages(packages: list[str]) -> dict[str, list[str]]:
     return parsed
 
 
+def _is_experiment_file(path: Path) -> bool:
+    """A TOML file whose first table is [experiment] (otherwise SCENARIO names a scenario)."""
+    return path.suffix == ".toml" and path.is_file() and \
+        path.read_text(encoding="utf-8").lstrip().startswith("[experiment]")
+
+
+def _experiment(scenario: str, countermeasure: list[str], package: list[str], reps: int | None,
+                days: int | None, seed: int | None) -> tuple[Experiment, list[Path]]:
+    """The experiment the options describe, and its input files (validated, nothing run)."""
+    from analysis.experiment import Experiment, ExperimentError, load_experiment
+    from simulation.scenario import resolve_path
+
+    path = Path(scenario)
+    if _is_experiment_file(path):
+        if countermeasure or package:
+            raise ExperimentError(f"{path} is an experiment file: its countermeasures and packages "
+                                  "are its arms; drop -c/--package or compare a scenario instead")
+        experiment = load_experiment(path, {"replications": reps, "seed": seed, "days": days})
+        inputs = [path]
+    else:
+        experiment = Experiment.build(scenario, countermeasure, _parse_packages(package),
+                                      replications=10 if reps is None else reps,
+                                      seed=0 if seed is None else seed, days=days)
+        inputs = [resolve_path(scenario, kind="scenario"),
+                  *(resolve_path(c, kind="countermeasure") for c in countermeasure)]
+    if len(experiment.arms) < 2:
+        raise ExperimentError("nothing to compare: name at least one countermeasure arm with "
+                              "-c NAME or --package NAME=CM1+CM2 (the baseline arm is added by itself)")
+    if experiment.replications < 2:
+        raise ExperimentError(f"replications must be at least 2 for confidence intervals "
+                              f"(got {experiment.replications})")
+    experiment.resolve()  # every arm's scenario loads (a ScenarioError names file and key)
+    return experiment, inputs
+
+
 def compare(
     scenario: str = typer.Argument(..., help="scenario name or TOML (or an experiment TOML with an [experiment] table)"),
     countermeasure: list[str] = typer.Option([], "--countermeasure", "-c",
                                              help="overlay TOML or shipped name; one arm each; repeatable"),
     package: list[str] = typer.Option([], "--package", help="a stacked arm: NAME=CM1+CM2; repeatable"),
-    reps: int = typer.Option(10, "--reps", min=2, help="replications per arm (common random numbers)"),
-    days: int | None = typer.Option(None, "--days", min=1, help="working days per run (default: the scenario's)"),
-    seed: int = typer.Option(0, "--seed", help="experiment seed"),
+    reps: int | None = typer.Option(None, "--reps", min=2,
+                                    help="replications per arm (common random numbers; default 10)"),
+    days: int | None = typer.Option(None, "--days", min=1, max=MAX_DAYS, help=DAYS_HELP),
+    seed: int | None = typer.Option(None, "--seed", min=0, help="experiment seed, a non-negative integer (default 0)"),
     workers: int = typer.Option(1, "--workers", min=1, help="local worker processes (1 = serial)"),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Dask scheduler address, e.g. tcp://host:8786"),
     out: Path = typer.Option(..., "--out", help="folder for results.sqlite, the CSVs and the figures"),
@@ -221,48 +304,50 @@ def compare(
 ) -> None:
     """Compare countermeasures with the baseline: effects with 95% CIs, ranking, equity, cost.
 
-    Re-running the same command resumes an interrupted experiment from results.sqlite. Also
-    writes the policy brief, brief.html and brief.docx, in --lang (English by default).
+    Re-running the same command resumes an interrupted experiment from results.sqlite (Ctrl-C
+    prints the command). With an experiment TOML, --reps, --days and --seed fill in what its
+    [experiment] table leaves out; an option that disagrees with the table is an error.
+    One process at a time writes a --out folder (it holds --out/.lock). Also writes the policy
+    brief, brief.html and brief.docx, in --lang (English by default).
     """
     import dataclasses
 
     from analysis import compare as cmp
-    from analysis.experiment import Experiment, ExperimentError, load_experiment
+    from analysis.experiment import ExperimentError
+    from analysis.folderlock import FolderBusyError, FolderLock
     from analysis.store import StoreError
-    from simulation.scenario import ScenarioError, resolve_path
+    from simulation.scenario import ScenarioError
 
     if lang not in ("en", "zh"):
         fail(f"--lang must be en or zh (got {lang!r})")
     try:
-        path = Path(scenario)
-        if path.suffix == ".toml" and path.is_file() and path.read_text(encoding="utf-8").lstrip().startswith("[experiment]"):
-            experiment = load_experiment(path)
-            inputs, experiment_file = [path], True
-        else:
-            experiment_file = False
-            experiment = Experiment.build(scenario, countermeasure, _parse_packages(package),
-                                          replications=reps, seed=seed, days=days)
-            inputs = [resolve_path(scenario, kind="scenario"),
-                      *(resolve_path(c, kind="countermeasure") for c in countermeasure)]
+        experiment, inputs = _experiment(scenario, countermeasure, package, reps, days, seed)
+        experiment_file = _is_experiment_file(Path(scenario))
         if posterior is not None or draws is not None:
             experiment = dataclasses.replace(
                 experiment, posterior=str(posterior) if posterior is not None else experiment.posterior,
                 draws=draws if draws is not None else experiment.draws)
         if experiment.posterior is not None:
             inputs.append(Path(experiment.posterior))
+        check_out_folder(out)
         clash = [p for p in inputs if p.resolve() in {(out / f).resolve() for f in OUTPUT_FILES}]
         if clash:
             raise ValueError(f"refusing to overwrite input file {clash[0]}; choose another --out")
-        result = compare_arms(experiment, out, workers=workers, scheduler=scheduler)
-        console.print(effects_table(result))
-        for line in cmp.verdict(result.effects, result.ranking):
-            console.print("• " + line)
-        command = compare_command(scenario, countermeasure, package, reps=reps, days=days, seed=seed,
-                                  out=out, lang=lang, experiment_file=experiment_file)
-        for path in [result.store, *write_outputs(result, out, protect=inputs, figures=figures, lang=lang,
-                                                  command=command)]:
-            console.print(f"wrote {path}")
-    except (ExperimentError, StoreError, ScenarioError, ValueError) as error:
+        check_scheduler(scheduler)
+        with FolderLock(out, command_line()):
+            result = compare_arms(experiment, out, workers=workers, scheduler=scheduler)
+            console.print(effects_table(result))
+            for line in cmp.verdict(result.effects, result.ranking):
+                console.print("• " + line)
+            command = compare_command(scenario, countermeasure, package, reps=experiment.replications,
+                                      days=days, seed=experiment.seed, out=out, lang=lang,
+                                      experiment_file=experiment_file)
+            for path in [result.store, *write_outputs(result, out, protect=inputs, figures=figures, lang=lang,
+                                                      command=command)]:
+                console.print(f"wrote {path}")
+    except KeyboardInterrupt:
+        resume_hint()
+    except (ExperimentError, StoreError, ScenarioError, FolderBusyError, ValueError) as error:
         fail(error)
 
 

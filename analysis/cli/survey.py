@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 app = typer.Typer(help="Analyse questionnaire data (describe, clean, reliability, efa, report).",
-                  no_args_is_help=True)
+                  no_args_is_help=True, rich_markup_mode=None)
 
 DATA_HELP = "data file (.sav .zsav .por .dta .sas7bdat .xpt .csv .xlsx .xls, 问卷星 exports) or 'example'"
 
@@ -41,6 +41,12 @@ def load(data: str, codebook: Path | None = None):
     for message in dict.fromkeys(str(w.message) for w in caught):
         note(message)
     return loaded
+
+
+def _check_choice(option: str, value: str, allowed: tuple[str, ...]) -> None:
+    """Refuse an option value outside `allowed` before any data is read or analysed."""
+    if value not in allowed:
+        _fail(f"{option} {value!r}: choose one of {', '.join(allowed)}")
 
 
 def _split(items: str | None) -> list[str] | None:
@@ -98,6 +104,7 @@ def reliability(
     import survey
     from survey.errors import SurveyAnalysisError
 
+    _check_choice("--missing", missing, ("listwise", "pairwise"))
     try:
         loaded = load(data, codebook)
         summary = []
@@ -133,8 +140,13 @@ def efa(
     """KMO and Bartlett's test, then exploratory factor analysis with SPSS's tables."""
     import survey
     from survey.errors import SurveyAnalysisError
-    from survey.factor import FactorAnalysisError
+    from survey.factor import METHODS, FactorAnalysisError
+    from survey.rotation import ROTATIONS
 
+    _check_choice("--method", method, METHODS)
+    _check_choice("--rotation", rotation, ROTATIONS)
+    if not 0 <= suppress < 1:
+        _fail(f"--suppress {suppress}: blank loadings below a size from 0 to 1 (e.g. 0.4)")
     try:
         loaded = load(data, codebook)
         chosen = _split(items) or [i for s in loaded.codebook.scales.values() for i in s.items]

@@ -9,7 +9,7 @@ from rich.table import Table
 from analysis.cli.common import console, fail
 
 app = typer.Typer(help="Check the model against theory, and a calibration against held-out targets.",
-                  no_args_is_help=True)
+                  no_args_is_help=True, rich_markup_mode=None)
 
 
 def _parse_setting(text: str) -> tuple[float, float, int]:

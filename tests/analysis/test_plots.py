@@ -33,6 +33,7 @@ def effects() -> pd.DataFrame:
 @pytest.fixture
 def no_cjk(monkeypatch):
     monkeypatch.setattr(fonts, "find_cjk_font", lambda *args, **kwargs: None)
+    monkeypatch.setattr(fonts, "_warned", False)  # the warning comes once per process
 
 
 @pytest.fixture

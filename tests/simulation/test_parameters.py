@@ -22,7 +22,8 @@ STRUCTURAL = {
     "queueing.py": {"_SCAN_LIMIT", "SERVED", "BALKED", "TURNED_AWAY", "_TURNED", "_BALKED"},
     "hall.py": {"COMPREHENSIVE_POOL", "DAY_MINUTES"},
     "validation.py": {"DAY_MINUTES", "DEFAULT_SETTINGS"},
-    "scenario.py": {"MORNING_PEAK"},  # the default of hall.arrival_profile, itself a parameter
+    # MORNING_PEAK: the default of hall.arrival_profile, itself a parameter; MAX_DAYS: a bound
+    "scenario.py": {"MORNING_PEAK", "MAX_DAYS"},
 }
 
 

@@ -1,0 +1,1 @@
+"""Scenario fuzzing: mutate the shipped scenario files and check the loader never crashes."""
