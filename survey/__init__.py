@@ -74,7 +74,7 @@ _LAZY: dict[str, str] = {
     "ols": "survey.regression",
     "logistic": "survey.regression",
     "ordinal_regression": "survey.regression",
-    "multinomial": "survey.multinomial",
+    "multinomial": "survey.multinomial_regression",
     "mediation": "survey.mediation_moderation",
     "moderation": "survey.mediation_moderation",
     "parallel_mediation": "survey.process_models",

@@ -24,6 +24,7 @@ STRUCTURAL = {
     "validation.py": {"DAY_MINUTES", "DEFAULT_SETTINGS"},
     # MORNING_PEAK: the default of hall.arrival_profile, itself a parameter; MAX_DAYS: a bound
     "scenario.py": {"MORNING_PEAK", "MAX_DAYS"},
+    "app.py": {"ROLLING_DAYS"},  # the dashboard's smoothing window of a chart
 }
 
 
