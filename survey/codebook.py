@@ -211,6 +211,13 @@ class SurveyData:
 
     data: pd.DataFrame
     codebook: Codebook = field(default_factory=Codebook)
+    # what was removed as personal data: one row per column and kind, counts only (survey.privacy)
+    privacy: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            columns=["variable", "personal_data", "found_by", "action", "cells"]
+        ),
+        repr=False,
+    )
 
     def __post_init__(self) -> None:
         for column in self.data.columns:

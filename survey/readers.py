@@ -7,12 +7,9 @@ multiple-response sets. Personal data (IP addresses, phone numbers, names) never
 from __future__ import annotations
 
 import codecs
-import hashlib
 import io
 import ipaddress
-import math
 import re
-import secrets
 import struct
 import warnings
 from collections.abc import Callable
@@ -31,6 +28,14 @@ from survey.codebook import (
     Variable,
 )
 from survey.errors import SurveyAnalysisError, SurveyAnalysisWarning
+from survey.privacy import (
+    HASH_SUFFIX,  # noqa: F401 - re-exported for callers of survey.readers
+    describe_report,
+    find_personal_columns,
+    hash_values,  # noqa: F401 - re-exported
+    is_hashed,
+    protect,
+)
 from survey.wenjuanxing import WenjuanxingError, is_wenjuanxing, parse_wenjuanxing
 
 FORMATS: dict[str, str] = {
@@ -58,7 +63,6 @@ CODE_PAGES = {
     1252: "WINDOWS-1252",
 }
 CHINESE_FALLBACKS = ("GB18030", "GBK", "BIG5")
-HASH_SUFFIX = "（已加盐SHA-256脱敏）"
 
 
 class SurveyReadError(SurveyAnalysisError):
@@ -108,11 +112,13 @@ def read(
             "(跳过)"/"(空)" = -3/-2) into NaN; "keep" leaves the codes in the data. Either way
             the codes are kept in the codebook.
         personal: columns holding personal data (问卷星's 来自IP, columns the codebook marks
-            personal, columns of IP addresses, phone numbers, ID numbers, e-mails, names) are
-            dropped ("drop") or replaced by a salted SHA-256 digest ("hash").
-        salt: salt for personal="hash"; a fresh random salt when omitted (digests then link
-            rows within this read only). Keep it secret: an IPv4 digest is easily brute-forced
-            by anyone who knows the salt.
+            personal, questions asking for a name, phone, ID number, address, e-mail, WeChat/QQ,
+            columns mostly of such values; see `survey.privacy`) are dropped ("drop") or replaced
+            by a salted SHA-256 digest ("hash"). Phone/ID numbers, e-mail and IP addresses inside
+            free text are replaced by tokens such as [电话已删除] either way. What was removed is
+            counted in `SurveyData.privacy` (never a value).
+        salt: your secret salt for personal="hash" (required then; never stored). Keep it
+            secret: an IPv4 digest is easily brute-forced by anyone who knows the salt.
         codebook: a Codebook or a codebook TOML file: labels, value labels, missing codes,
             personal flags, scales and multiple-response sets laid over the file's own metadata.
         pair: for a 问卷星 export, the other export of the same survey (按选项序号 with
@@ -138,7 +144,9 @@ def read(
                 f"{file}: pair= and wenjuanxing= apply to 问卷星 exports (.xls/.xlsx/.csv) only"
             )
         data, file_codebook = _read_stat(file, suffix, encoding)
+        dates = data.attrs.pop("date_formatted", [])
     else:
+        dates = []
         table = _read_table(file, suffix, encoding, sheet)
         detected = is_wenjuanxing(table.columns) if wenjuanxing is None else wenjuanxing
         if pair is not None and not detected:
@@ -157,7 +165,7 @@ def read(
         _overlay(survey_data.codebook, user_codebook, data, file)
     if not keep:
         survey_data.data = _user_missing_to_nan(survey_data.data, survey_data.codebook)
-    _protect_personal(survey_data, personal, salt, where=str(file))
+    _protect_personal(survey_data, personal, salt, where=str(file), dates=dates)
     survey_data.codebook.source = str(file.resolve())
     try:
         survey_data.codebook.validate_against(survey_data.data, where=str(file))
@@ -205,6 +213,11 @@ def _check_options(
         raise SurveyReadError(f"{file}: personal must be 'drop' or 'hash', got {personal!r}")
     if salt is not None and not isinstance(salt, str | bytes):
         raise SurveyReadError(f"{file}: salt must be a str or bytes, got {type(salt).__name__}")
+    if personal == "hash" and not salt:
+        raise SurveyReadError(
+            f"{file}: personal='hash' needs salt=... (a secret of your own, never stored), so "
+            "that the digests cannot be reversed by hashing every possible phone number"
+        )
     if wenjuanxing not in (None, True, False):
         raise SurveyReadError(
             f"{file}: wenjuanxing must be True, False or None, got {wenjuanxing!r}"
@@ -343,7 +356,22 @@ def _read_stat(file: Path, suffix: str, encoding: str | None) -> tuple[pd.DataFr
                 "to detect it, or name the right one (e.g. 'gbk', 'gb18030', 'utf-8')"
             ) from None
         frame, meta = _read_stat_fallback(file, suffix, attempt, error)
+    frame.attrs["date_formatted"] = _date_formatted(meta)
     return frame, _codebook_from_meta(meta, list(frame.columns), file)
+
+
+_DATE_FORMATS = re.compile(
+    r"^(?:A|E|J|S|Q|MO|WK)?(?:DATE|YR|DATETIME|YMDHMS|MDY|DMY|YMD|TIME|DTIME|WKDAY|MONTH)"
+    r"|^%-?t|^(?:MMDDYY|DDMMYY|YYMMDD|DATE|DATETIME|TIME|E8601|B8601)",
+    re.I,
+)
+
+
+def _date_formatted(meta: Any) -> list[str]:
+    """Numeric columns the file formats as dates or times (SPSS ADATE/QYR..., Stata %t..., SAS
+    DATE...): their numbers (e.g. SPSS seconds since 1582) are never personal data."""
+    formats = getattr(meta, "original_variable_types", {}) or {}
+    return [name for name, fmt in formats.items() if fmt and _DATE_FORMATS.match(str(fmt))]
 
 
 def _read_stat_fallback(
@@ -699,29 +727,8 @@ def _user_missing_to_nan(data: pd.DataFrame, codebook: Codebook) -> pd.DataFrame
 
 # ----------------------------------------------------------------------------- personal data
 
-_PERSONAL_NAME = re.compile(
-    r"^(?:来自\s*ip|ip|ip\s*地址|ip[_ ]?address|ip[_ ]?addr|手机|手机号|手机号码|电话|电话号码|联系电话|"
-    r"联系方式|姓名|真实姓名|名字|身份证|身份证号|身份证号码|邮箱|电子邮箱|e-?mail|phone|mobile|"
-    r"telephone|微信号|qq号?|住址|家庭住址|详细地址)$",
-    re.I,
-)
-_PERSONAL_TITLE = re.compile(
-    r"^(?:请(?:填写|输入|留下)?)?(?:您|你)?的?(?:真实)?(?:姓名|名字|手机号码?|电话号码?|联系电话|联系方式|"
-    r"身份证号码?|电子邮箱|邮箱地址?|微信号|QQ号?|家庭住址|详细地址)[:：]?$",
-    re.I,
-)
-_LOCATION_SUFFIX = re.compile(r"\s*[(（].*[)）]\s*$")  # 问卷星 writes "1.2.3.4(广东-广州)"
-_PHONE = re.compile(r"^\s*(?:\+?86[- ]?)?1[3-9]\d{9}\s*$")
-_ID_CARD = re.compile(r"^\s*\d{17}[\dXx]\s*$")
-_EMAIL = re.compile(r"^\s*[^@\s]+@[^@\s]+\.[A-Za-z]{2,}\s*$")
-_DIGEST = re.compile(r"^[0-9a-f]{64}$")
 IP_PATTERN = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
-
-
-def _as_text(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+_LOCATION_SUFFIX = re.compile(r"\s*[(（].*[)）]\s*$")  # 问卷星 writes "1.2.3.4(广东-广州)"
 
 
 def looks_like_ip(value: object) -> bool:
@@ -736,97 +743,37 @@ def looks_like_ip(value: object) -> bool:
     return True
 
 
-def _content_is_personal(series: pd.Series) -> bool:
-    """Mostly IP addresses, mainland mobile numbers, ID numbers or e-mails (text columns only)."""
-    present = series.dropna()
-    if (
-        present.empty
-        or pd.api.types.is_numeric_dtype(present)
-        or pd.api.types.is_datetime64_any_dtype(present)
-    ):
-        return False
-    texts = present[present.map(lambda v: isinstance(v, str))]
-    if len(texts) < 0.5 * len(present) or texts.empty:
-        return False
-    if texts.map(looks_like_ip).sum() >= 0.5 * len(present):
-        return True
-    for pattern in (_PHONE, _ID_CARD, _EMAIL):
-        if texts.map(lambda v, p=pattern: bool(p.match(v))).sum() >= 0.5 * len(present):
-            return True
-    return False
-
-
 def personal_columns(data: pd.DataFrame, codebook: Codebook) -> list[str]:
-    """Columns that hold personal data: marked in the codebook, named like one (IP, 手机号,
-    姓名 ...), or whose values are mostly IP addresses, mainland phone numbers, ID numbers or e-mails."""
-    found = []
-    for column in data.columns:
-        variable = codebook.get(str(column))
-        if (
-            variable.personal
-            or _PERSONAL_NAME.match(str(column).strip())
-            or (
-                variable.label
-                and (
-                    _PERSONAL_NAME.match(variable.label.strip())
-                    or _PERSONAL_TITLE.match(variable.label.strip())
-                )
-            )
-            or _content_is_personal(data[column])
-        ):
-            found.append(column)
-    return found
-
-
-def is_hashed(series: pd.Series) -> bool:
-    """True when every non-missing value is a SHA-256 hex digest (a hashed personal column)."""
-    present = series.dropna()
-    return bool(len(present)) and bool(present.map(lambda v: bool(_DIGEST.match(str(v)))).all())
-
-
-def hash_values(series: pd.Series, salt: bytes) -> pd.Series:
-    """Salted SHA-256 digests (hex) of the values; missing stays missing."""
-
-    def digest(value: object) -> object:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return np.nan
-        return hashlib.sha256(salt + _as_text(value).strip().encode("utf-8")).hexdigest()
-
-    return series.map(digest).astype("str")
+    """Columns that hold personal data (see `survey.privacy.find_personal_columns`): marked in the
+    codebook, asking for a name, phone, ID number, address, e-mail, WeChat/QQ or IP address by
+    their header or label, or whose answers mostly are such values. Hashed columns included."""
+    found = {f.column for f in find_personal_columns(data, codebook)}
+    return [c for c in data.columns if str(c) in found or (codebook.get(str(c)).personal
+                                                           and is_hashed(data[c]))]
 
 
 def _protect_personal(
-    survey_data: SurveyData, personal: str, salt: str | bytes | None, *, where: str
+    survey_data: SurveyData,
+    personal: str,
+    salt: str | bytes | None,
+    *,
+    where: str,
+    dates: list[str] | None = None,
 ) -> None:
-    data, codebook = survey_data.data, survey_data.codebook
-    columns = [c for c in personal_columns(data, codebook) if not is_hashed(data[c])]
-    if not columns:
-        return
-    if personal == "hash":
-        key = salt.encode("utf-8") if isinstance(salt, str) else (salt or secrets.token_bytes(16))
-        data = data.copy()
-        for column in columns:
-            data[column] = hash_values(data[column], key)
-            variable = codebook.get(str(column))
-            variable.personal = True
-            variable.value_labels = {}
-            variable.missing_values = []
-            variable.missing_range = None
-            variable.label = (variable.label or str(column)) + HASH_SUFFIX
-            variable.measure = "nominal"
-            codebook.add(variable)
-        action = "replaced by salted SHA-256 digests" + (
-            "" if salt else " (random salt: digests link rows within this read only)"
+    try:
+        data, report = protect(
+            survey_data.data, survey_data.codebook, policy=personal, salt=salt, dates=dates or ()
         )
-    else:
-        data = data.drop(columns=columns)
-        for column in columns:
-            codebook.variables.pop(str(column), None)
-        for mr in codebook.mr_sets.values():
-            mr.variables = [v for v in mr.variables if v not in columns]
-        action = "dropped"
+    except SurveyAnalysisError as error:
+        raise SurveyReadError(f"{where}: {error}") from None
     survey_data.data = data
+    survey_data.privacy = report
+    if report.empty:
+        return
+    whole = report[report["action"] != "redacted"]["variable"].tolist()
+    action = "replaced by salted SHA-256 digests" if personal == "hash" else "dropped"
+    head = f"columns holding personal data were {action}: {whole}; " if whole else ""
     warnings.warn(
-        PersonalDataWarning(f"{where}: columns holding personal data were {action}: {columns}"),
+        PersonalDataWarning(f"{where}: {head}" + "; ".join(describe_report(report))),
         stacklevel=3,
     )
