@@ -12,11 +12,13 @@ from typing import Literal
 
 import pandas as pd
 
+from survey.errors import SurveyAnalysisError
+
 MeasureLevel = Literal["nominal", "ordinal", "scale", "unknown"]
 MEASURE_LEVELS: tuple[str, ...] = ("nominal", "ordinal", "scale", "unknown")
 
 
-class CodebookError(ValueError):
+class CodebookError(SurveyAnalysisError):
     """A codebook is inconsistent with itself or with the data it describes."""
 
 

@@ -7,6 +7,7 @@ multiple-response sets. Personal data (IP addresses, phone numbers, names) never
 from __future__ import annotations
 
 import codecs
+import csv
 import io
 import ipaddress
 import re
@@ -77,6 +78,10 @@ class PersonalDataWarning(SurveyAnalysisWarning):
     """Columns holding personal data (IP address, phone, ID number, name) were dropped or hashed."""
 
 
+class HeaderWarning(SurveyAnalysisWarning):
+    """An Excel header of more than one row (merged cells) was flattened to one name per column."""
+
+
 class CodebookMismatchWarning(SurveyAnalysisWarning):
     """A codebook describes variables that the data does not have."""
 
@@ -145,9 +150,11 @@ def read(
             )
         data, file_codebook = _read_stat(file, suffix, encoding)
         dates = data.attrs.pop("date_formatted", [])
+        _need_respondents(file, data)
     else:
         dates = []
         table = _read_table(file, suffix, encoding, sheet)
+        _need_respondents(file, table)
         detected = is_wenjuanxing(table.columns) if wenjuanxing is None else wenjuanxing
         if pair is not None and not detected:
             raise SurveyReadError(
@@ -234,6 +241,14 @@ def _check_options(
             raise SurveyReadError(
                 f"{file}: unknown encoding {encoding!r}; use e.g. 'utf-8', 'utf-8-sig', 'gbk' or 'gb18030'"
             ) from None
+
+
+def _need_respondents(file: Path, table: pd.DataFrame) -> None:
+    if len(table) == 0:
+        raise SurveyReadError(
+            f"{file}: no respondents: the header names {table.shape[1]} columns but there are no "
+            "data rows"
+        )
 
 
 def _user_codebook(codebook: Codebook | str | Path | None, file: Path) -> Codebook | None:
@@ -509,9 +524,16 @@ def _read_csv(file: Path, encoding: str | None) -> pd.DataFrame:
     first_line = text.split("\n", 1)[0]
     separator = max((",", "\t", ";"), key=first_line.count)
     try:
-        return pd.read_csv(io.StringIO(text), sep=separator)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
+        header = next(csv.reader(io.StringIO(text), delimiter=separator))
+        frame = pd.read_csv(io.StringIO(text), sep=separator, header=None, skiprows=1,
+                            names=list(range(len(header))), index_col=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error,
+            StopIteration) as error:
         raise SurveyReadError(f"{file}: not a readable CSV table ({error})") from None
+    keep = _checked_headers(file, header, [bool(frame[p].isna().all()) for p in range(len(header))])
+    frame = frame[[p for p in keep]]
+    frame.columns = [header[p].strip() for p in keep]
+    return frame
 
 
 def _infer(values: list[object]) -> pd.Series:
@@ -535,7 +557,9 @@ def _read_xls(file: Path, sheet: int | str) -> pd.DataFrame:
     import xlrd
 
     try:
-        book = xlrd.open_workbook(str(file), on_demand=True, logfile=io.StringIO())
+        book = xlrd.open_workbook(
+            str(file), on_demand=True, formatting_info=True, logfile=io.StringIO()
+        )
     except Exception as error:  # xlrd.XLRDError, struct errors on truncated files, ...
         raise SurveyReadError(
             f"{file}: cannot read it as an Excel 97-2003 workbook ({error}); the file may be "
@@ -553,15 +577,24 @@ def _read_xls(file: Path, sheet: int | str) -> pd.DataFrame:
             raise SurveyReadError(
                 f"{file}: sheet {names[0] if isinstance(sheet, int) else sheet!r} is empty"
             )
-        headers = [_header_text(v) for v in table.row_values(0)]
+        merges = [((r0, r1 - 1), (c0, c1 - 1)) for r0, r1, c0, c1 in table.merged_cells]
+        depth = _header_depth(merges)
+        rows = [[_header_text(v) if v != "" else "" for v in table.row_values(r)]
+                for r in range(min(depth, table.nrows))]
+        headers = _flatten_header(file, rows, merges, table.ncols)
         columns: dict[str, pd.Series] = {}
-        for position, header in enumerate(_unique(headers)):
-            values: list[object] = []
-            for kind, value in zip(
-                table.col_types(position, 1), table.col_values(position, 1), strict=True
-            ):
-                values.append(_xls_value(kind, value, book.datemode))
-            columns[header] = _infer(values)
+        data_values: list[list[object]] = []
+        for position in range(table.ncols):
+            data_values.append([
+                _xls_value(kind, value, book.datemode)
+                for kind, value in zip(table.col_types(position, depth),
+                                       table.col_values(position, depth), strict=True)
+            ])
+        keep = _checked_headers(file, headers, [all(v is None for v in vs) for vs in data_values])
+        for position in keep:
+            columns[headers[position]] = _infer(data_values[position])
+        if not columns:
+            return pd.DataFrame(index=pd.RangeIndex(max(table.nrows - depth, 0)))
         return pd.DataFrame(columns)
     except SurveyReadError:
         raise
@@ -594,35 +627,146 @@ def _header_text(value: object) -> str:
     return str(value)
 
 
-def _unique(headers: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for header in headers:
-        count = seen.get(header, 0)
-        out.append(header if count == 0 else f"{header}.{count}")
-        seen[header] = count + 1
-    return out
+def _column_letter(position: int) -> str:
+    letters = ""
+    position += 1
+    while position:
+        position, rest = divmod(position - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _header_depth(merges: list[tuple[tuple[int, int], tuple[int, int]]]) -> int:
+    """Rows of the header: merged cells from the first row down, plus the row of sub-headings
+    under a merged cell that spans several columns. Rows and columns are 0-based, inclusive."""
+    depth = 1
+    for _ in range(10):
+        grown = depth
+        for (r0, r1), (c0, c1) in merges:
+            if r0 < depth:
+                grown = max(grown, r1 + 1 + (1 if c1 > c0 else 0))
+        if grown == depth:
+            break
+        depth = grown
+    return depth
+
+
+def _flatten_header(
+    file: Path,
+    rows: list[list[str]],
+    merges: list[tuple[tuple[int, int], tuple[int, int]]],
+    width: int,
+) -> list[str]:
+    """One name per column from a header of one or more rows: a merged cell's text stands over
+    every column it spans, and the rows are joined as "question / sub-item"."""
+    grid = [[str(v).strip() if v is not None else "" for v in row] + [""] * (width - len(row))
+            for row in rows]
+    if len(grid) <= 1:
+        return grid[0] if grid else [""] * width
+    for (r0, r1), (c0, c1) in merges:
+        if r0 >= len(grid):
+            continue
+        text = grid[r0][c0]
+        for r in range(r0, min(r1, len(grid) - 1) + 1):
+            for c in range(c0, min(c1, width - 1) + 1):
+                grid[r][c] = text
+    headers = []
+    for position in range(width):
+        parts = list(dict.fromkeys(row[position] for row in grid if row[position]))
+        headers.append(" / ".join(parts))
+    shown = [h for h in headers if " / " in h][:5]
+    warnings.warn(
+        HeaderWarning(
+            f"{file}: the header has {len(grid)} rows (merged cells); flattened to one name per "
+            f"column, joined as 'question / sub-item' (e.g. {shown}); respondents start at row "
+            f"{len(grid) + 1}"
+        ),
+        stacklevel=5,
+    )
+    return headers
+
+
+def _checked_headers(file: Path, headers: list[str], empty: list[bool]) -> list[int]:
+    """Positions of the columns to keep: a column with neither a header nor any answer is left
+    out; a column with answers but no header, or a name used twice, is an error."""
+    keep = []
+    unnamed = []
+    for position, (header, blank) in enumerate(zip(headers, empty, strict=True)):
+        if header.strip():
+            keep.append(position)
+        elif not blank:
+            unnamed.append(position)
+    if unnamed:
+        where = ", ".join(f"{_column_letter(p)} (column {p + 1})" for p in unnamed[:10])
+        raise SurveyReadError(
+            f"{file}: columns {where} hold answers but have no header. If the header takes more "
+            "than one row (a question over its sub-items), merge the question's cells in Excel "
+            "(merged headers are flattened to 'question / sub-item') or write a one-row header "
+            "naming every column"
+        )
+    positions: dict[str, list[int]] = {}
+    for position in keep:
+        positions.setdefault(headers[position].strip(), []).append(position)
+    repeated = {name: spots for name, spots in positions.items() if len(spots) > 1}
+    if repeated:
+        where = "; ".join(
+            f"{name!r} in columns " + ", ".join(_column_letter(p) for p in spots)
+            for name, spots in list(repeated.items())[:10]
+        )
+        raise SurveyReadError(
+            f"{file}: column names occur more than once: {where}; rename them so that each "
+            "column has its own name"
+        )
+    return keep
+
+
+def _xlsx_header(file: Path, sheet: int | str) -> tuple[list[list[object]], list[Any], int]:
+    """The header rows, merged ranges (0-based) and width of an .xlsx sheet, read with openpyxl."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(file, data_only=True)
+    try:
+        names = book.sheetnames
+        if isinstance(sheet, int):
+            if not 0 <= sheet < len(names):
+                raise SurveyReadError(f"{file}: no sheet {sheet!r}; sheets: {names}")
+            worksheet = book[names[sheet]]
+        elif sheet in names:
+            worksheet = book[sheet]
+        else:
+            raise SurveyReadError(f"{file}: no sheet {sheet!r}; sheets: {names}")
+        merges = [((r.min_row - 1, r.max_row - 1), (r.min_col - 1, r.max_col - 1))
+                  for r in worksheet.merged_cells.ranges]
+        depth = _header_depth(merges)
+        rows = [[_header_text(c) if c is not None else "" for c in row]
+                for row in worksheet.iter_rows(min_row=1, max_row=depth, values_only=True)]
+        return rows, merges, worksheet.max_column
+    finally:
+        book.close()
 
 
 def _read_xlsx(file: Path, sheet: int | str) -> pd.DataFrame:
     try:
-        frame = pd.read_excel(file, sheet_name=sheet, engine="openpyxl")
+        rows, merges, width = _xlsx_header(file, sheet)
+        frame = pd.read_excel(file, sheet_name=sheet, engine="openpyxl", header=None,
+                              skiprows=len(rows) or 1)
+    except SurveyReadError:
+        raise
     except Exception as error:  # zipfile.BadZipFile, InvalidFileException, KeyError, ValueError ...
-        message = str(error)
-        if "not found" in message or isinstance(error, IndexError):
-            try:
-                import openpyxl
-
-                names = openpyxl.load_workbook(file, read_only=True).sheetnames
-            except Exception:
-                names = []
-            raise SurveyReadError(f"{file}: no sheet {sheet!r}; sheets: {names}") from None
         raise SurveyReadError(
             f"{file}: cannot read it as an Excel workbook ({type(error).__name__}: {error}); the file "
             f"may be truncated, corrupt or of another type (allowed: {_allowed()})"
         ) from None
-    frame.columns = _unique([_header_text(c) for c in frame.columns])
-    return frame
+    if not rows:
+        raise SurveyReadError(f"{file}: sheet {sheet!r} is empty")
+    width = max(width, frame.shape[1])
+    for position in range(frame.shape[1], width):
+        frame[position] = np.nan
+    headers = _flatten_header(file, rows, merges, width)
+    keep = _checked_headers(file, headers, [bool(frame[p].isna().all()) for p in range(width)])
+    frame = frame[[frame.columns[p] for p in keep]]
+    frame.columns = [headers[p] for p in keep]
+    return frame.reset_index(drop=True)
 
 
 def _read_table(file: Path, suffix: str, encoding: str | None, sheet: int | str) -> pd.DataFrame:
