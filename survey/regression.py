@@ -175,7 +175,8 @@ def build_design(
         w = np.ones(len(frame))
     if len(frame) == 0:
         raise SurveyAnalysisError(f"{where}: no case has all of {names} answered")
-    numeric_column(frame[outcome], outcome, where)  # an error for text or infinite outcomes
+    if pd.api.types.is_numeric_dtype(frame[outcome]):  # text outcomes are ordinal categories
+        _finite_column(frame[outcome].astype(float), outcome, where)
     blocks, terms, references = [], {}, {}
     for name in predictors:
         block, cols, ref = _code_predictor(frame[name], name, reference, where)
