@@ -30,7 +30,7 @@ from survey.reliability import ReliabilityWarning  # noqa: E402
 
 REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
 # a longer, random campaign by hand: ONENET_FUZZ_EXAMPLES=2000 pytest tests/survey/test_fuzz.py
-EXAMPLES = int(os.environ.get("ONENET_FUZZ_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("ONENET_FUZZ_EXAMPLES", "40"))
 SETTINGS = settings(max_examples=EXAMPLES, deadline=None, derandomize="ONENET_FUZZ_EXAMPLES" not in os.environ,
                     suppress_health_check=[HealthCheck.function_scoped_fixture,
                                            HealthCheck.too_slow])
