@@ -1,6 +1,9 @@
 """Cleaning questionnaire data — never in place, every change listed in a `CleaningReport`.
 
 Rules, in the order they apply:
+0. personal data (`survey.privacy`): columns asking for or holding names, phone/ID numbers,
+   addresses, e-mail, WeChat/QQ or IP addresses are dropped or hashed (`personal`, `salt`), and
+   such values inside free text are replaced by tokens; the report counts them, never shows them;
 1. user-missing codes (the codebook's missing values / range) become missing;
 2. out-of-range codes become missing: a code outside an item's value labels, or outside its
    scale's range (low..high);
@@ -18,6 +21,7 @@ with SPSS's MEAN.n rule: a score only for respondents with at least `min_valid` 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -27,6 +31,7 @@ import pandas as pd
 
 from survey.codebook import Codebook, Scale, SurveyData
 from survey.errors import SurveyAnalysisError
+from survey.privacy import KINDS, REPORT_COLUMNS, describe_report, protect
 
 RULES = ("user_missing", "out_of_range", "duplicate", "speeder", "straightliner", "too_many_missing")
 
@@ -41,6 +46,8 @@ class CleaningReport:
         dropped: one row per dropped respondent: row, rule, detail.
         flagged: respondents flagged but kept (straight-liners with drop_straightliners=False).
         n_in, n_out: respondents before and after.
+        personal: personal data removed, when reading and when cleaning: one row per column and
+            kind (variable, personal_data, found_by, action, cells) — counts, never a value.
     """
 
     changes: pd.DataFrame
@@ -49,6 +56,7 @@ class CleaningReport:
     n_in: int
     n_out: int
     settings: dict[str, Any] = field(default_factory=dict)
+    personal: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REPORT_COLUMNS))
 
     def counts(self) -> pd.DataFrame:
         """Cells recoded and respondents dropped / flagged per rule."""
@@ -76,6 +84,7 @@ class CleaningReport:
                 parts.append(f"{row['respondents_flagged']} respondents flagged")
             if parts:
                 lines.append(f"- {rule}: " + ", ".join(parts))
+        lines += [f"- personal data: {note}" for note in describe_report(self.personal)]
         return "\n".join(lines)
 
 
@@ -103,6 +112,33 @@ def _numeric_codes(labels: Mapping[Any, str]) -> set[float] | None:
     return codes
 
 
+def _check_duration(seconds: pd.Series, name: str) -> None:
+    """The speeder rule needs times: an empty or non-numeric duration column is an error."""
+    present = seconds.dropna()
+    numbers = pd.to_numeric(present, errors="coerce")
+    if present.empty:
+        raise SurveyAnalysisError(f"clean: duration column {name!r} is empty (all {len(seconds)} "
+                                  "cells missing); the speeder rule needs completion times in seconds")
+    bad = int(numbers.isna().sum())
+    if bad:
+        raise SurveyAnalysisError(f"clean: duration column {name!r} has {bad} cells that are not "
+                                  "numbers of seconds; convert them (问卷星's 所用时间 is read as "
+                                  "duration_seconds) or leave them blank")
+    if not np.isfinite(numbers.astype(float)).all() or (numbers < 0).any():
+        raise SurveyAnalysisError(f"clean: duration column {name!r} holds negative or infinite times")
+
+
+def _check_not_personal(found: pd.DataFrame, *, id: str | None, duration: str | None,  # noqa: A002
+                        items: Sequence[str] | None) -> None:
+    removed = found[found["action"] == "dropped"]
+    for name, what in [(id, "id"), (duration, "duration"), *((i, "item") for i in items or [])]:
+        rows = removed[removed["variable"] == name]
+        if name is not None and not rows.empty:
+            kind = KINDS[rows["personal_data"].iloc[0]]
+            raise SurveyAnalysisError(f"clean: {what} column {name!r} holds personal data ({kind}) "
+                                      "and is dropped; choose another column")
+
+
 def clean(
     data: pd.DataFrame | SurveyData,
     codebook: Codebook | None = None,
@@ -116,6 +152,8 @@ def clean(
     drop_straightliners: bool = True,
     max_missing: float | None = 0.5,
     duplicates: bool = True,
+    personal: Literal["drop", "hash"] = "drop",
+    salt: str | bytes | None = None,
 ) -> tuple[SurveyData, CleaningReport]:
     """Apply the cleaning rules (see the module docstring) to a copy of the data.
 
@@ -132,11 +170,22 @@ def clean(
         drop_straightliners: drop them (True) or only flag them in the report (False).
         max_missing: drop respondents missing more than this share of `items` (None: off).
         duplicates: drop duplicate ids and duplicate answer patterns.
+        personal: personal-data columns are dropped ("drop") or replaced by salted SHA-256
+            digests ("hash"); matches inside free text are redacted either way (rule 0).
+        salt: your secret salt for personal="hash" (required then; never stored).
 
     Returns:
         (cleaned SurveyData, CleaningReport). The input is not modified.
+
+    Raises:
+        SurveyAnalysisError: no respondents; an unknown column; a duration column without usable
+            times when a speeder rule is asked for; an id, duration or item column that holds
+            personal data; bad settings.
     """
     frame, book = _unpack(data, codebook)
+    if len(frame) == 0:
+        raise SurveyAnalysisError(f"clean: no respondents (the data has {frame.shape[1]} columns "
+                                  "and no rows)")
     for name, what in ((id, "id"), (duration, "duration")):
         _need(frame, name, what)
     if (min_seconds is not None or speed_fraction is not None) and duration is None:
@@ -145,11 +194,21 @@ def clean(
         raise SurveyAnalysisError(f"clean: speed_fraction must lie in (0, 1) (got {speed_fraction})")
     if max_missing is not None and not 0 <= max_missing < 1:
         raise SurveyAnalysisError(f"clean: max_missing must lie in [0, 1) (got {max_missing})")
-    out = frame.copy()
-    personal = set(book.personal_columns())
+    speed_rule = min_seconds is not None or speed_fraction is not None
+    if speed_rule:
+        _check_duration(frame[duration], duration)  # type: ignore[index]
+    for item in items or []:
+        _need(frame, item, "item")
+    book = copy.deepcopy(book)
+    out, found = protect(frame, book, policy=personal, salt=salt)
+    _check_not_personal(found, id=id, duration=duration, items=items)
+    if isinstance(data, SurveyData) and not data.privacy.empty:  # removed when reading
+        found = pd.concat([data.privacy, found], ignore_index=True) if not found.empty else data.privacy
+    out = out.copy()
+    personal_marked = set(book.personal_columns())
     if items is None:
         scale_items = list(dict.fromkeys(i for s in book.scales.values() for i in s.items if i in out.columns))
-        items = scale_items or [c for c in out.columns if c not in {id, duration} | personal
+        items = scale_items or [c for c in out.columns if c not in {id, duration} | personal_marked
                                 and pd.api.types.is_numeric_dtype(out[c])]
     items = list(items)
     for item in items:
@@ -167,7 +226,7 @@ def clean(
     # 1-2: codes
     in_scale = {i: s for s in book.scales.values() for i in s.items}
     for column in out.columns:
-        if column in personal:
+        if column in personal_marked:
             continue
         var = book.get(column)
         if var.missing_values or var.missing_range is not None:
@@ -208,7 +267,7 @@ def clean(
             same = out[items].duplicated(keep="first") & out[items].notna().any(axis=1)
             drop(same, "duplicate", "same answers to every item as an earlier respondent")
     # 4: speeders
-    if duration is not None and (min_seconds is not None or speed_fraction is not None):
+    if duration is not None and speed_rule:
         seconds = pd.to_numeric(out[duration], errors="coerce")
         limit = -np.inf
         if min_seconds is not None:
@@ -234,8 +293,8 @@ def clean(
         changes=pd.DataFrame(changes, columns=["rule", "row", "variable", "old", "new"]),
         dropped=pd.DataFrame(dropped, columns=["row", "rule", "detail"]),
         flagged=pd.DataFrame(flagged, columns=["row", "rule", "detail"]),
-        n_in=len(frame), n_out=len(out),
-        settings={"id": id, "items": items, "duration": duration, "min_seconds": min_seconds,
+        n_in=len(frame), n_out=len(out), personal=found,
+        settings={"personal": personal, "id": id, "items": items, "duration": duration, "min_seconds": min_seconds,
                   "speed_fraction": speed_fraction, "straightline": straightline,
                   "drop_straightliners": drop_straightliners, "max_missing": max_missing,
                   "duplicates": duplicates})

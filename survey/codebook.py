@@ -12,11 +12,13 @@ from typing import Literal
 
 import pandas as pd
 
+from survey.errors import SurveyAnalysisError
+
 MeasureLevel = Literal["nominal", "ordinal", "scale", "unknown"]
 MEASURE_LEVELS: tuple[str, ...] = ("nominal", "ordinal", "scale", "unknown")
 
 
-class CodebookError(ValueError):
+class CodebookError(SurveyAnalysisError):
     """A codebook is inconsistent with itself or with the data it describes."""
 
 
@@ -211,6 +213,13 @@ class SurveyData:
 
     data: pd.DataFrame
     codebook: Codebook = field(default_factory=Codebook)
+    # what was removed as personal data: one row per column and kind, counts only (survey.privacy)
+    privacy: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(
+            columns=["variable", "personal_data", "found_by", "action", "cells"]
+        ),
+        repr=False,
+    )
 
     def __post_init__(self) -> None:
         for column in self.data.columns:

@@ -104,7 +104,11 @@ def _numeric(frame: pd.DataFrame, name: str) -> pd.Series:
         example = column[bad].iloc[0]
         raise SurveyAnalysisError(f"describe: column {name!r} is not numeric (e.g. {example!r}); "
                                   "recode it or describe it with frequencies()")
-    return numeric.astype(float)
+    numeric = numeric.astype(float)
+    if np.isinf(numeric).any():
+        raise SurveyAnalysisError(f"describe: column {name!r} holds infinite values "
+                                  f"({int(np.isinf(numeric).sum())} cells); recode them as missing")
+    return numeric
 
 
 def skewness(x: np.ndarray) -> float:
@@ -155,6 +159,9 @@ def describe(data: pd.DataFrame | SurveyData, items: Sequence[str] | None = None
                                                    if pd.api.types.is_numeric_dtype(frame[c])]
     if not names:
         raise SurveyAnalysisError("describe: no items given and no numeric columns in the data")
+    if len(frame) == 0:
+        raise SurveyAnalysisError(f"describe: no respondents (the data has {frame.shape[1]} columns "
+                                  "and no rows)")
     rows = {}
     for name in names:
         x = _numeric(frame, name).dropna().to_numpy()

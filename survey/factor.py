@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from survey.errors import SurveyAnalysisError
 from survey.rotation import OBLIQUE, ROTATIONS, rotate
 
 Missing = Literal["listwise", "pairwise"]
@@ -26,7 +27,7 @@ METHOD_NAMES = {
 }
 
 
-class FactorAnalysisError(ValueError):
+class FactorAnalysisError(SurveyAnalysisError):
     """The data cannot be factor analysed as asked (and the message says why)."""
 
 
@@ -67,6 +68,8 @@ def item_data(
         raise FactorAnalysisError(f"items are listed twice: {sorted({i for i in items if items.count(i) > 1})}")
     if len(items) < min_items:
         raise FactorAnalysisError(f"{what} needs at least {min_items} items, got {len(items)}: {items}")
+    if len(data) == 0:
+        raise FactorAnalysisError(f"{what}: no respondents (the data has no rows)")
     subset = data if items == list(data.columns) else data.reindex(columns=items)
     if all(pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype) for dtype in subset.dtypes):
         values = subset.to_numpy(dtype=float, na_value=np.nan)
@@ -82,8 +85,11 @@ def item_data(
     if not keep.all():
         values = values[keep]
     if len(values) < 2:
-        spread = np.zeros(len(items))
-    elif missing == "listwise":
+        raise FactorAnalysisError(
+            f"{what}: {'no respondents answer' if len(values) == 0 else 'only 1 respondent answers'} "
+            f"{'all of' if missing == 'listwise' else 'any of'} the items {items}; at least 2 are needed"
+        )
+    if missing == "listwise":
         spread = values.std(axis=0, ddof=1)
     else:
         with warnings.catch_warnings():

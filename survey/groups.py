@@ -50,7 +50,11 @@ def _numeric(data: pd.DataFrame, column: str, where: str) -> pd.Series:
     bad = values.isna() & data[column].notna()
     if bad.any():
         raise SurveyAnalysisError(f"{where}: outcome {column!r} is not numeric (e.g. {data.loc[bad, column].iloc[0]!r})")
-    return values.astype(float)
+    values = values.astype(float)
+    if np.isinf(values).any():
+        raise SurveyAnalysisError(f"{where}: column {column!r} holds infinite values "
+                                  f"({int(np.isinf(values).sum())} cells); recode them as missing")
+    return values
 
 
 def _groups(data: pd.DataFrame, dv: str, between: str, where: str, *, min_size: int = 2) -> dict[object, np.ndarray]:
@@ -70,6 +74,9 @@ def _groups(data: pd.DataFrame, dv: str, between: str, where: str, *, min_size: 
     pooled = np.concatenate(list(groups.values()))
     if np.ptp(pooled) == 0:
         raise SurveyAnalysisError(f"{where}: outcome {dv!r} is constant; nothing to compare")
+    if all(np.ptp(v) == 0 for v in groups.values()):
+        raise SurveyAnalysisError(f"{where}: {dv!r} does not vary within any group of {between!r} "
+                                  "(zero error variance): the test statistic is undefined")
     return groups
 
 
@@ -301,6 +308,10 @@ class WelchResult:
 def welch_anova(data: pd.DataFrame, dv: str, between: str) -> WelchResult:
     """Welch (1951) F and Brown & Forsythe (1974) F* with their approximate df and p."""
     groups = _groups(_frame(data, "welch_anova"), dv, between, "welch_anova")
+    constant = [g for g, v in groups.items() if np.ptp(v) == 0]
+    if constant:
+        raise SurveyAnalysisError(f"welch_anova: {dv!r} does not vary within group(s) {constant} of "
+                                  f"{between!r}; Welch's weights n/s² are undefined (use anova)")
     n = np.array([v.size for v in groups.values()], float)
     m = np.array([v.mean() for v in groups.values()])
     v = np.array([g.var(ddof=1) for g in groups.values()])

@@ -7,12 +7,10 @@ multiple-response sets. Personal data (IP addresses, phone numbers, names) never
 from __future__ import annotations
 
 import codecs
-import hashlib
+import csv
 import io
 import ipaddress
-import math
 import re
-import secrets
 import struct
 import warnings
 from collections.abc import Callable
@@ -31,6 +29,14 @@ from survey.codebook import (
     Variable,
 )
 from survey.errors import SurveyAnalysisError, SurveyAnalysisWarning
+from survey.privacy import (
+    HASH_SUFFIX,  # noqa: F401 - re-exported for callers of survey.readers
+    describe_report,
+    find_personal_columns,
+    hash_values,  # noqa: F401 - re-exported
+    is_hashed,
+    protect,
+)
 from survey.wenjuanxing import WenjuanxingError, is_wenjuanxing, parse_wenjuanxing
 
 FORMATS: dict[str, str] = {
@@ -58,7 +64,6 @@ CODE_PAGES = {
     1252: "WINDOWS-1252",
 }
 CHINESE_FALLBACKS = ("GB18030", "GBK", "BIG5")
-HASH_SUFFIX = "（已加盐SHA-256脱敏）"
 
 
 class SurveyReadError(SurveyAnalysisError):
@@ -71,6 +76,10 @@ class EncodingFallbackWarning(SurveyAnalysisWarning):
 
 class PersonalDataWarning(SurveyAnalysisWarning):
     """Columns holding personal data (IP address, phone, ID number, name) were dropped or hashed."""
+
+
+class HeaderWarning(SurveyAnalysisWarning):
+    """An Excel header of more than one row (merged cells) was flattened to one name per column."""
 
 
 class CodebookMismatchWarning(SurveyAnalysisWarning):
@@ -108,11 +117,13 @@ def read(
             "(跳过)"/"(空)" = -3/-2) into NaN; "keep" leaves the codes in the data. Either way
             the codes are kept in the codebook.
         personal: columns holding personal data (问卷星's 来自IP, columns the codebook marks
-            personal, columns of IP addresses, phone numbers, ID numbers, e-mails, names) are
-            dropped ("drop") or replaced by a salted SHA-256 digest ("hash").
-        salt: salt for personal="hash"; a fresh random salt when omitted (digests then link
-            rows within this read only). Keep it secret: an IPv4 digest is easily brute-forced
-            by anyone who knows the salt.
+            personal, questions asking for a name, phone, ID number, address, e-mail, WeChat/QQ,
+            columns mostly of such values; see `survey.privacy`) are dropped ("drop") or replaced
+            by a salted SHA-256 digest ("hash"). Phone/ID numbers, e-mail and IP addresses inside
+            free text are replaced by tokens such as [电话已删除] either way. What was removed is
+            counted in `SurveyData.privacy` (never a value).
+        salt: your secret salt for personal="hash" (required then; never stored). Keep it
+            secret: an IPv4 digest is easily brute-forced by anyone who knows the salt.
         codebook: a Codebook or a codebook TOML file: labels, value labels, missing codes,
             personal flags, scales and multiple-response sets laid over the file's own metadata.
         pair: for a 问卷星 export, the other export of the same survey (按选项序号 with
@@ -138,8 +149,12 @@ def read(
                 f"{file}: pair= and wenjuanxing= apply to 问卷星 exports (.xls/.xlsx/.csv) only"
             )
         data, file_codebook = _read_stat(file, suffix, encoding)
+        dates = data.attrs.pop("date_formatted", [])
+        _need_respondents(file, data)
     else:
+        dates = []
         table = _read_table(file, suffix, encoding, sheet)
+        _need_respondents(file, table)
         detected = is_wenjuanxing(table.columns) if wenjuanxing is None else wenjuanxing
         if pair is not None and not detected:
             raise SurveyReadError(
@@ -157,7 +172,7 @@ def read(
         _overlay(survey_data.codebook, user_codebook, data, file)
     if not keep:
         survey_data.data = _user_missing_to_nan(survey_data.data, survey_data.codebook)
-    _protect_personal(survey_data, personal, salt, where=str(file))
+    _protect_personal(survey_data, personal, salt, where=str(file), dates=dates)
     survey_data.codebook.source = str(file.resolve())
     try:
         survey_data.codebook.validate_against(survey_data.data, where=str(file))
@@ -205,6 +220,11 @@ def _check_options(
         raise SurveyReadError(f"{file}: personal must be 'drop' or 'hash', got {personal!r}")
     if salt is not None and not isinstance(salt, str | bytes):
         raise SurveyReadError(f"{file}: salt must be a str or bytes, got {type(salt).__name__}")
+    if personal == "hash" and not salt:
+        raise SurveyReadError(
+            f"{file}: personal='hash' needs salt=... (a secret of your own, never stored), so "
+            "that the digests cannot be reversed by hashing every possible phone number"
+        )
     if wenjuanxing not in (None, True, False):
         raise SurveyReadError(
             f"{file}: wenjuanxing must be True, False or None, got {wenjuanxing!r}"
@@ -221,6 +241,14 @@ def _check_options(
             raise SurveyReadError(
                 f"{file}: unknown encoding {encoding!r}; use e.g. 'utf-8', 'utf-8-sig', 'gbk' or 'gb18030'"
             ) from None
+
+
+def _need_respondents(file: Path, table: pd.DataFrame) -> None:
+    if len(table) == 0:
+        raise SurveyReadError(
+            f"{file}: no respondents: the header names {table.shape[1]} columns but there are no "
+            "data rows"
+        )
 
 
 def _user_codebook(codebook: Codebook | str | Path | None, file: Path) -> Codebook | None:
@@ -343,7 +371,22 @@ def _read_stat(file: Path, suffix: str, encoding: str | None) -> tuple[pd.DataFr
                 "to detect it, or name the right one (e.g. 'gbk', 'gb18030', 'utf-8')"
             ) from None
         frame, meta = _read_stat_fallback(file, suffix, attempt, error)
+    frame.attrs["date_formatted"] = _date_formatted(meta)
     return frame, _codebook_from_meta(meta, list(frame.columns), file)
+
+
+_DATE_FORMATS = re.compile(
+    r"^(?:A|E|J|S|Q|MO|WK)?(?:DATE|YR|DATETIME|YMDHMS|MDY|DMY|YMD|TIME|DTIME|WKDAY|MONTH)"
+    r"|^%-?t|^(?:MMDDYY|DDMMYY|YYMMDD|DATE|DATETIME|TIME|E8601|B8601)",
+    re.I,
+)
+
+
+def _date_formatted(meta: Any) -> list[str]:
+    """Numeric columns the file formats as dates or times (SPSS ADATE/QYR..., Stata %t..., SAS
+    DATE...): their numbers (e.g. SPSS seconds since 1582) are never personal data."""
+    formats = getattr(meta, "original_variable_types", {}) or {}
+    return [name for name, fmt in formats.items() if fmt and _DATE_FORMATS.match(str(fmt))]
 
 
 def _read_stat_fallback(
@@ -481,9 +524,16 @@ def _read_csv(file: Path, encoding: str | None) -> pd.DataFrame:
     first_line = text.split("\n", 1)[0]
     separator = max((",", "\t", ";"), key=first_line.count)
     try:
-        return pd.read_csv(io.StringIO(text), sep=separator)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as error:
+        header = next(csv.reader(io.StringIO(text), delimiter=separator))
+        frame = pd.read_csv(io.StringIO(text), sep=separator, header=None, skiprows=1,
+                            names=list(range(len(header))), index_col=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError, csv.Error,
+            StopIteration) as error:
         raise SurveyReadError(f"{file}: not a readable CSV table ({error})") from None
+    keep = _checked_headers(file, header, [bool(frame[p].isna().all()) for p in range(len(header))])
+    frame = frame[[p for p in keep]]
+    frame.columns = [header[p].strip() for p in keep]
+    return frame
 
 
 def _infer(values: list[object]) -> pd.Series:
@@ -507,7 +557,9 @@ def _read_xls(file: Path, sheet: int | str) -> pd.DataFrame:
     import xlrd
 
     try:
-        book = xlrd.open_workbook(str(file), on_demand=True, logfile=io.StringIO())
+        book = xlrd.open_workbook(
+            str(file), on_demand=True, formatting_info=True, logfile=io.StringIO()
+        )
     except Exception as error:  # xlrd.XLRDError, struct errors on truncated files, ...
         raise SurveyReadError(
             f"{file}: cannot read it as an Excel 97-2003 workbook ({error}); the file may be "
@@ -525,15 +577,24 @@ def _read_xls(file: Path, sheet: int | str) -> pd.DataFrame:
             raise SurveyReadError(
                 f"{file}: sheet {names[0] if isinstance(sheet, int) else sheet!r} is empty"
             )
-        headers = [_header_text(v) for v in table.row_values(0)]
+        merges = [((r0, r1 - 1), (c0, c1 - 1)) for r0, r1, c0, c1 in table.merged_cells]
+        depth = _header_depth(merges)
+        rows = [[_header_text(v) if v != "" else "" for v in table.row_values(r)]
+                for r in range(min(depth, table.nrows))]
+        headers = _flatten_header(file, rows, merges, table.ncols)
         columns: dict[str, pd.Series] = {}
-        for position, header in enumerate(_unique(headers)):
-            values: list[object] = []
-            for kind, value in zip(
-                table.col_types(position, 1), table.col_values(position, 1), strict=True
-            ):
-                values.append(_xls_value(kind, value, book.datemode))
-            columns[header] = _infer(values)
+        data_values: list[list[object]] = []
+        for position in range(table.ncols):
+            data_values.append([
+                _xls_value(kind, value, book.datemode)
+                for kind, value in zip(table.col_types(position, depth),
+                                       table.col_values(position, depth), strict=True)
+            ])
+        keep = _checked_headers(file, headers, [all(v is None for v in vs) for vs in data_values])
+        for position in keep:
+            columns[headers[position]] = _infer(data_values[position])
+        if not columns:
+            return pd.DataFrame(index=pd.RangeIndex(max(table.nrows - depth, 0)))
         return pd.DataFrame(columns)
     except SurveyReadError:
         raise
@@ -566,35 +627,146 @@ def _header_text(value: object) -> str:
     return str(value)
 
 
-def _unique(headers: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for header in headers:
-        count = seen.get(header, 0)
-        out.append(header if count == 0 else f"{header}.{count}")
-        seen[header] = count + 1
-    return out
+def _column_letter(position: int) -> str:
+    letters = ""
+    position += 1
+    while position:
+        position, rest = divmod(position - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def _header_depth(merges: list[tuple[tuple[int, int], tuple[int, int]]]) -> int:
+    """Rows of the header: merged cells from the first row down, plus the row of sub-headings
+    under a merged cell that spans several columns. Rows and columns are 0-based, inclusive."""
+    depth = 1
+    for _ in range(10):
+        grown = depth
+        for (r0, r1), (c0, c1) in merges:
+            if r0 < depth:
+                grown = max(grown, r1 + 1 + (1 if c1 > c0 else 0))
+        if grown == depth:
+            break
+        depth = grown
+    return depth
+
+
+def _flatten_header(
+    file: Path,
+    rows: list[list[str]],
+    merges: list[tuple[tuple[int, int], tuple[int, int]]],
+    width: int,
+) -> list[str]:
+    """One name per column from a header of one or more rows: a merged cell's text stands over
+    every column it spans, and the rows are joined as "question / sub-item"."""
+    grid = [[str(v).strip() if v is not None else "" for v in row] + [""] * (width - len(row))
+            for row in rows]
+    if len(grid) <= 1:
+        return grid[0] if grid else [""] * width
+    for (r0, r1), (c0, c1) in merges:
+        if r0 >= len(grid):
+            continue
+        text = grid[r0][c0]
+        for r in range(r0, min(r1, len(grid) - 1) + 1):
+            for c in range(c0, min(c1, width - 1) + 1):
+                grid[r][c] = text
+    headers = []
+    for position in range(width):
+        parts = list(dict.fromkeys(row[position] for row in grid if row[position]))
+        headers.append(" / ".join(parts))
+    shown = [h for h in headers if " / " in h][:5]
+    warnings.warn(
+        HeaderWarning(
+            f"{file}: the header has {len(grid)} rows (merged cells); flattened to one name per "
+            f"column, joined as 'question / sub-item' (e.g. {shown}); respondents start at row "
+            f"{len(grid) + 1}"
+        ),
+        stacklevel=5,
+    )
+    return headers
+
+
+def _checked_headers(file: Path, headers: list[str], empty: list[bool]) -> list[int]:
+    """Positions of the columns to keep: a column with neither a header nor any answer is left
+    out; a column with answers but no header, or a name used twice, is an error."""
+    keep = []
+    unnamed = []
+    for position, (header, blank) in enumerate(zip(headers, empty, strict=True)):
+        if header.strip():
+            keep.append(position)
+        elif not blank:
+            unnamed.append(position)
+    if unnamed:
+        where = ", ".join(f"{_column_letter(p)} (column {p + 1})" for p in unnamed[:10])
+        raise SurveyReadError(
+            f"{file}: columns {where} hold answers but have no header. If the header takes more "
+            "than one row (a question over its sub-items), merge the question's cells in Excel "
+            "(merged headers are flattened to 'question / sub-item') or write a one-row header "
+            "naming every column"
+        )
+    positions: dict[str, list[int]] = {}
+    for position in keep:
+        positions.setdefault(headers[position].strip(), []).append(position)
+    repeated = {name: spots for name, spots in positions.items() if len(spots) > 1}
+    if repeated:
+        where = "; ".join(
+            f"{name!r} in columns " + ", ".join(_column_letter(p) for p in spots)
+            for name, spots in list(repeated.items())[:10]
+        )
+        raise SurveyReadError(
+            f"{file}: column names occur more than once: {where}; rename them so that each "
+            "column has its own name"
+        )
+    return keep
+
+
+def _xlsx_header(file: Path, sheet: int | str) -> tuple[list[list[object]], list[Any], int]:
+    """The header rows, merged ranges (0-based) and width of an .xlsx sheet, read with openpyxl."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(file, data_only=True)
+    try:
+        names = book.sheetnames
+        if isinstance(sheet, int):
+            if not 0 <= sheet < len(names):
+                raise SurveyReadError(f"{file}: no sheet {sheet!r}; sheets: {names}")
+            worksheet = book[names[sheet]]
+        elif sheet in names:
+            worksheet = book[sheet]
+        else:
+            raise SurveyReadError(f"{file}: no sheet {sheet!r}; sheets: {names}")
+        merges = [((r.min_row - 1, r.max_row - 1), (r.min_col - 1, r.max_col - 1))
+                  for r in worksheet.merged_cells.ranges]
+        depth = _header_depth(merges)
+        rows = [[_header_text(c) if c is not None else "" for c in row]
+                for row in worksheet.iter_rows(min_row=1, max_row=depth, values_only=True)]
+        return rows, merges, worksheet.max_column
+    finally:
+        book.close()
 
 
 def _read_xlsx(file: Path, sheet: int | str) -> pd.DataFrame:
     try:
-        frame = pd.read_excel(file, sheet_name=sheet, engine="openpyxl")
+        rows, merges, width = _xlsx_header(file, sheet)
+        frame = pd.read_excel(file, sheet_name=sheet, engine="openpyxl", header=None,
+                              skiprows=len(rows) or 1)
+    except SurveyReadError:
+        raise
     except Exception as error:  # zipfile.BadZipFile, InvalidFileException, KeyError, ValueError ...
-        message = str(error)
-        if "not found" in message or isinstance(error, IndexError):
-            try:
-                import openpyxl
-
-                names = openpyxl.load_workbook(file, read_only=True).sheetnames
-            except Exception:
-                names = []
-            raise SurveyReadError(f"{file}: no sheet {sheet!r}; sheets: {names}") from None
         raise SurveyReadError(
             f"{file}: cannot read it as an Excel workbook ({type(error).__name__}: {error}); the file "
             f"may be truncated, corrupt or of another type (allowed: {_allowed()})"
         ) from None
-    frame.columns = _unique([_header_text(c) for c in frame.columns])
-    return frame
+    if not rows:
+        raise SurveyReadError(f"{file}: sheet {sheet!r} is empty")
+    width = max(width, frame.shape[1])
+    for position in range(frame.shape[1], width):
+        frame[position] = np.nan
+    headers = _flatten_header(file, rows, merges, width)
+    keep = _checked_headers(file, headers, [bool(frame[p].isna().all()) for p in range(width)])
+    frame = frame[[frame.columns[p] for p in keep]]
+    frame.columns = [headers[p] for p in keep]
+    return frame.reset_index(drop=True)
 
 
 def _read_table(file: Path, suffix: str, encoding: str | None, sheet: int | str) -> pd.DataFrame:
@@ -699,29 +871,8 @@ def _user_missing_to_nan(data: pd.DataFrame, codebook: Codebook) -> pd.DataFrame
 
 # ----------------------------------------------------------------------------- personal data
 
-_PERSONAL_NAME = re.compile(
-    r"^(?:来自\s*ip|ip|ip\s*地址|ip[_ ]?address|ip[_ ]?addr|手机|手机号|手机号码|电话|电话号码|联系电话|"
-    r"联系方式|姓名|真实姓名|名字|身份证|身份证号|身份证号码|邮箱|电子邮箱|e-?mail|phone|mobile|"
-    r"telephone|微信号|qq号?|住址|家庭住址|详细地址)$",
-    re.I,
-)
-_PERSONAL_TITLE = re.compile(
-    r"^(?:请(?:填写|输入|留下)?)?(?:您|你)?的?(?:真实)?(?:姓名|名字|手机号码?|电话号码?|联系电话|联系方式|"
-    r"身份证号码?|电子邮箱|邮箱地址?|微信号|QQ号?|家庭住址|详细地址)[:：]?$",
-    re.I,
-)
-_LOCATION_SUFFIX = re.compile(r"\s*[(（].*[)）]\s*$")  # 问卷星 writes "1.2.3.4(广东-广州)"
-_PHONE = re.compile(r"^\s*(?:\+?86[- ]?)?1[3-9]\d{9}\s*$")
-_ID_CARD = re.compile(r"^\s*\d{17}[\dXx]\s*$")
-_EMAIL = re.compile(r"^\s*[^@\s]+@[^@\s]+\.[A-Za-z]{2,}\s*$")
-_DIGEST = re.compile(r"^[0-9a-f]{64}$")
 IP_PATTERN = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
-
-
-def _as_text(value: object) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+_LOCATION_SUFFIX = re.compile(r"\s*[(（].*[)）]\s*$")  # 问卷星 writes "1.2.3.4(广东-广州)"
 
 
 def looks_like_ip(value: object) -> bool:
@@ -736,97 +887,37 @@ def looks_like_ip(value: object) -> bool:
     return True
 
 
-def _content_is_personal(series: pd.Series) -> bool:
-    """Mostly IP addresses, mainland mobile numbers, ID numbers or e-mails (text columns only)."""
-    present = series.dropna()
-    if (
-        present.empty
-        or pd.api.types.is_numeric_dtype(present)
-        or pd.api.types.is_datetime64_any_dtype(present)
-    ):
-        return False
-    texts = present[present.map(lambda v: isinstance(v, str))]
-    if len(texts) < 0.5 * len(present) or texts.empty:
-        return False
-    if texts.map(looks_like_ip).sum() >= 0.5 * len(present):
-        return True
-    for pattern in (_PHONE, _ID_CARD, _EMAIL):
-        if texts.map(lambda v, p=pattern: bool(p.match(v))).sum() >= 0.5 * len(present):
-            return True
-    return False
-
-
 def personal_columns(data: pd.DataFrame, codebook: Codebook) -> list[str]:
-    """Columns that hold personal data: marked in the codebook, named like one (IP, 手机号,
-    姓名 ...), or whose values are mostly IP addresses, mainland phone numbers, ID numbers or e-mails."""
-    found = []
-    for column in data.columns:
-        variable = codebook.get(str(column))
-        if (
-            variable.personal
-            or _PERSONAL_NAME.match(str(column).strip())
-            or (
-                variable.label
-                and (
-                    _PERSONAL_NAME.match(variable.label.strip())
-                    or _PERSONAL_TITLE.match(variable.label.strip())
-                )
-            )
-            or _content_is_personal(data[column])
-        ):
-            found.append(column)
-    return found
-
-
-def is_hashed(series: pd.Series) -> bool:
-    """True when every non-missing value is a SHA-256 hex digest (a hashed personal column)."""
-    present = series.dropna()
-    return bool(len(present)) and bool(present.map(lambda v: bool(_DIGEST.match(str(v)))).all())
-
-
-def hash_values(series: pd.Series, salt: bytes) -> pd.Series:
-    """Salted SHA-256 digests (hex) of the values; missing stays missing."""
-
-    def digest(value: object) -> object:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return np.nan
-        return hashlib.sha256(salt + _as_text(value).strip().encode("utf-8")).hexdigest()
-
-    return series.map(digest).astype("str")
+    """Columns that hold personal data (see `survey.privacy.find_personal_columns`): marked in the
+    codebook, asking for a name, phone, ID number, address, e-mail, WeChat/QQ or IP address by
+    their header or label, or whose answers mostly are such values. Hashed columns included."""
+    found = {f.column for f in find_personal_columns(data, codebook)}
+    return [c for c in data.columns if str(c) in found or (codebook.get(str(c)).personal
+                                                           and is_hashed(data[c]))]
 
 
 def _protect_personal(
-    survey_data: SurveyData, personal: str, salt: str | bytes | None, *, where: str
+    survey_data: SurveyData,
+    personal: str,
+    salt: str | bytes | None,
+    *,
+    where: str,
+    dates: list[str] | None = None,
 ) -> None:
-    data, codebook = survey_data.data, survey_data.codebook
-    columns = [c for c in personal_columns(data, codebook) if not is_hashed(data[c])]
-    if not columns:
-        return
-    if personal == "hash":
-        key = salt.encode("utf-8") if isinstance(salt, str) else (salt or secrets.token_bytes(16))
-        data = data.copy()
-        for column in columns:
-            data[column] = hash_values(data[column], key)
-            variable = codebook.get(str(column))
-            variable.personal = True
-            variable.value_labels = {}
-            variable.missing_values = []
-            variable.missing_range = None
-            variable.label = (variable.label or str(column)) + HASH_SUFFIX
-            variable.measure = "nominal"
-            codebook.add(variable)
-        action = "replaced by salted SHA-256 digests" + (
-            "" if salt else " (random salt: digests link rows within this read only)"
+    try:
+        data, report = protect(
+            survey_data.data, survey_data.codebook, policy=personal, salt=salt, dates=dates or ()
         )
-    else:
-        data = data.drop(columns=columns)
-        for column in columns:
-            codebook.variables.pop(str(column), None)
-        for mr in codebook.mr_sets.values():
-            mr.variables = [v for v in mr.variables if v not in columns]
-        action = "dropped"
+    except SurveyAnalysisError as error:
+        raise SurveyReadError(f"{where}: {error}") from None
     survey_data.data = data
+    survey_data.privacy = report
+    if report.empty:
+        return
+    whole = report[report["action"] != "redacted"]["variable"].tolist()
+    action = "replaced by salted SHA-256 digests" if personal == "hash" else "dropped"
+    head = f"columns holding personal data were {action}: {whole}; " if whole else ""
     warnings.warn(
-        PersonalDataWarning(f"{where}: columns holding personal data were {action}: {columns}"),
+        PersonalDataWarning(f"{where}: {head}" + "; ".join(describe_report(report))),
         stacklevel=3,
     )

@@ -56,7 +56,7 @@ def numeric_column(values: pd.Series, name: str, where: str) -> pd.Series:
     if pd.api.types.is_bool_dtype(values):
         return values.astype(float)
     if pd.api.types.is_numeric_dtype(values):
-        return values.astype(float)
+        return _finite_column(values.astype(float), name, where)
     converted = pd.to_numeric(values, errors="coerce")
     bad = values[converted.isna() & values.notna()]
     if len(bad):
@@ -64,7 +64,15 @@ def numeric_column(values: pd.Series, name: str, where: str) -> pd.Series:
             f"{where}: column {name!r} must be numeric; it holds {bad.iloc[0]!r} "
             f"({len(bad)} non-numeric values)"
         )
-    return converted.astype(float)
+    return _finite_column(converted.astype(float), name, where)
+
+
+def _finite_column(values: pd.Series, name: str, where: str) -> pd.Series:
+    infinite = np.isinf(values)
+    if infinite.any():
+        raise SurveyAnalysisError(f"{where}: column {name!r} holds infinite values "
+                                  f"({int(infinite.sum())} cells); recode them as missing")
+    return values
 
 
 def _is_categorical(values: pd.Series) -> bool:
@@ -124,7 +132,7 @@ def _code_predictor(values: pd.Series, name: str, reference: Reference, where: s
     if pd.api.types.is_datetime64_any_dtype(values) or isinstance(values.dtype, pd.PeriodDtype):
         raise SurveyAnalysisError(f"{where}: predictor {name!r} holds dates; convert it to a number first")
     if not _is_categorical(values):
-        return pd.DataFrame({name: values.astype(float)}), [name], None
+        return pd.DataFrame({name: _finite_column(values.astype(float), name, where)}), [name], None
     levels = _levels(values)
     if len(levels) > MAX_LEVELS:
         raise SurveyAnalysisError(
@@ -167,6 +175,8 @@ def build_design(
         w = np.ones(len(frame))
     if len(frame) == 0:
         raise SurveyAnalysisError(f"{where}: no case has all of {names} answered")
+    if pd.api.types.is_numeric_dtype(frame[outcome]):  # text outcomes are ordinal categories
+        _finite_column(frame[outcome].astype(float), outcome, where)
     blocks, terms, references = [], {}, {}
     for name in predictors:
         block, cols, ref = _code_predictor(frame[name], name, reference, where)

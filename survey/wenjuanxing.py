@@ -23,6 +23,7 @@ import pandas as pd
 
 from survey.codebook import Codebook, MultipleResponseSet, Variable
 from survey.errors import SurveyAnalysisError, SurveyAnalysisWarning
+from survey.privacy import find_personal_columns
 
 # metadata header -> (column name, measurement level)
 META_COLUMNS: dict[str, tuple[str, str]] = {
@@ -949,6 +950,18 @@ def _warn(category: type[SurveyAnalysisWarning], message: str, columns: list[str
     warnings.warn(warning, stacklevel=3)
 
 
+def _not_personal(headers: list[str], data: pd.DataFrame, codebook: Codebook) -> list[str]:
+    """Uninterpreted headers except those of personal-data columns: `survey.read` drops or
+    hashes them and says so, so they are not "kept as they were"."""
+    personal = {f.column for f in find_personal_columns(data, codebook)}
+
+    def column_of(header: str) -> str:
+        parsed = _classify(clean_header(header))
+        return f"Q{parsed.number}" if parsed.role == "question" else clean_header(header)
+
+    return [h for h in headers if column_of(h) not in personal]
+
+
 def parse_wenjuanxing(
     frame: pd.DataFrame,
     *,
@@ -998,6 +1011,7 @@ def parse_wenjuanxing(
                 + "; ".join(f"{column}: {remark}" for column, remark in mismatches),
                 list(dict.fromkeys(column for column, _ in mismatches)),
             )
+    uninterpreted = _not_personal(uninterpreted, data, result_codebook)
     if uninterpreted or notes:
         message = f"{source}: "
         if uninterpreted:

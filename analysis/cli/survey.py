@@ -249,7 +249,8 @@ def clean(
             survey.write_codebook(cleaned.codebook, book_path, overwrite=overwrite)
             written.append(book_path)
         actions = pd.concat([report.changes.assign(kind="recoded"),
-                             report.dropped.assign(kind="dropped"), report.flagged.assign(kind="flagged")],
+                             report.dropped.assign(kind="dropped"), report.flagged.assign(kind="flagged"),
+                             report.personal.assign(kind="personal data")],
                             ignore_index=True)
         actions.to_csv(report_path, index=False, encoding="utf-8-sig")
         for path in [*written, report_path]:
