@@ -39,6 +39,17 @@ Group ranking: for each outcome, each row's index (Morris mu_star, Sobol ST) is 
 largest index of that outcome; a group's score is its own normalised index when the design is
 grouped (SALib groups, Campolongo et al. 2007) or the largest of its parameters' otherwise, and
 the score averaged over outcomes ranks the groups (1 = restricts outcomes most).
+
+Ranking uncertainty: the indices are recomputed (by SALib, as above) on bootstrap resamples of
+the design's independent blocks — Morris trajectories, Saltelli base samples — and the ranking
+with them (Efron & Tibshirani 1993, percentile intervals). Each group gets a 95% interval of its
+score, the range of ranks it takes in 95% of resamples and the share of resamples it ranks first;
+groups whose score intervals overlap are `tied`, and a study whose top two groups are tied says
+so (raise `trajectories` or `samples` to separate them).
+
+Resuming: with a store (`onenet sweep --out DIR`), every sample's outcomes are kept in
+DIR/sweep.sqlite as it finishes, keyed by its parameter values; re-running the same study skips
+them, and a folder that holds another study is refused.
 """
 
 from __future__ import annotations
@@ -57,6 +68,7 @@ from SALib.sample import morris as morris_sample
 from SALib.sample import sobol as sobol_sample
 
 from analysis.executors import make_executor
+from analysis.store import SampleStore
 from simulation import KPI_NAMES, ScenarioError, ServiceModel, load_scenario
 from simulation.scenario import Scenario
 
@@ -374,20 +386,28 @@ class ModelEvaluator:
 
     def __init__(self, scenario: Scenario, factors: Sequence[Factor], outcomes: Sequence[str], *,
                  days: int, seed: int, replications: int = 1, workers: int = 1,
-                 scheduler: str | None = None, progress: Progress | None = None) -> None:
+                 scheduler: str | None = None, progress: Progress | None = None,
+                 store: SampleStore | None = None) -> None:
         self.scenario, self.factors, self.outcomes = scenario, tuple(factors), tuple(outcomes)
         self.days, self.seed, self.replications = days, seed, replications
         self.executor = make_executor(workers, scheduler)
         self.progress = progress
+        self.store = store
 
     def __call__(self, design: np.ndarray) -> np.ndarray:
-        tasks = [(i, (self.scenario, self.factors, row, self.outcomes, self.days, self.seed,
-                      self.replications)) for i, row in enumerate(design)]
         by_index: dict[int, np.ndarray] = {}
+        if self.store is not None:
+            for i, value in self.store.lookup(design).items():
+                by_index[i] = value
+                self._tick(len(by_index), len(design))
+        tasks = [(i, (self.scenario, self.factors, row, self.outcomes, self.days, self.seed,
+                      self.replications)) for i, row in enumerate(design) if i not in by_index]
         for (i, _), value in self.executor.map(_run_indexed, tasks):
             by_index[i] = value
-            self._tick(len(by_index), len(tasks))
-        results = [by_index[i] for i in range(len(tasks))]
+            if self.store is not None:
+                self.store.add(design[i], value)
+            self._tick(len(by_index), len(design))
+        results = [by_index[i] for i in range(len(design))]
         out = np.vstack(results) if results else np.empty((0, len(self.outcomes)))
         bad = np.argwhere(~np.isfinite(out))
         if bad.size:
@@ -491,9 +511,90 @@ def group_ranking(indices: pd.DataFrame, index: str, *, method: str) -> pd.DataF
     }).reset_index(drop=True)
 
 
+BOOTSTRAP_RESAMPLES = 200
+
+
+def _block_size(factors: Sequence[Factor], grouped: bool, extra: int, per: int) -> int:
+    k = len({f.group for f in factors}) if grouped else len(factors)
+    return per * k + extra
+
+
+def _resampled_indices(factors: Sequence[Factor], outcomes: Sequence[str], method: str,
+                       spec: MorrisSpec | SobolSpec, design: np.ndarray, values: np.ndarray,
+                       rows: np.ndarray, seed: int) -> pd.DataFrame:
+    """The indices (as `morris_indices` / `sobol_indices` return them) on design rows `rows`."""
+    problem = salib_problem(factors, grouped=spec.grouped)
+    groups = _group_of(factors, spec.grouped)
+    out = []
+    for j, outcome in enumerate(outcomes):
+        y = values[rows, j]
+        if method == "morris":
+            si = morris_analyze.analyze(problem, design[rows], y, num_resamples=2,
+                                        num_levels=spec.levels, seed=seed)
+            names, index = si["names"], si["mu_star"]
+            key = "mu_star"
+        else:
+            si = sobol_analyze.analyze(problem, y, calc_second_order=spec.second_order,
+                                       num_resamples=2, seed=seed)
+            names = list(dict.fromkeys(f.group for f in factors)) if spec.grouped else [f.name for f in factors]
+            index, key = si["ST"], "ST"
+        out += [{"parameter": n, "group": groups[n], "outcome": outcome, key: float(v)}
+                for n, v in zip(names, index, strict=True)]
+    return pd.DataFrame(out)
+
+
+def ranking_uncertainty(factors: Sequence[Factor], outcomes: Sequence[str], method: str,
+                        spec: MorrisSpec | SobolSpec, design: pd.DataFrame, ranking: pd.DataFrame, *,
+                        seed: int, resamples: int = BOOTSTRAP_RESAMPLES) -> pd.DataFrame:
+    """`ranking` with bootstrap intervals: score_low/high, rank_low/high, p_first, tied.
+
+    The design's independent blocks (a Morris trajectory of k + 1 rows; a Saltelli base sample
+    of k + 2, or 2k + 2, rows) are resampled with replacement, the indices recomputed on each
+    resample and the groups ranked again (module docstring). Percentile intervals at 95%.
+    """
+    x = design[[f.name for f in factors]].to_numpy(dtype=float)
+    y = design[list(outcomes)].to_numpy(dtype=float)
+    if method == "morris":
+        block = _block_size(factors, spec.grouped, 1, 1)
+    else:
+        block = _block_size(factors, spec.grouped, 2, 2 if spec.second_order else 1)
+    n_blocks = x.shape[0] // block
+    rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(0x5E5,)))
+    index = "mu_star" if method == "morris" else "ST"
+    groups = list(ranking["group"])
+    scores = np.empty((resamples, len(groups)))
+    ranks = np.empty((resamples, len(groups)), dtype=np.int64)
+    for b in range(resamples):
+        pick = rng.integers(0, n_blocks, n_blocks)
+        rows = (pick[:, None] * block + np.arange(block)).ravel()
+        again = group_ranking(_resampled_indices(factors, outcomes, method, spec, x, y, rows, seed),
+                              index, method=method).set_index("group")
+        scores[b] = again.loc[groups, "score"].to_numpy()
+        ranks[b] = again.loc[groups, "rank"].to_numpy()
+    low, high = np.percentile(scores, [2.5, 97.5], axis=0)
+    out = ranking.copy()
+    out["score_low"], out["score_high"] = low, high
+    out["rank_low"] = np.percentile(ranks, 2.5, axis=0, method="lower").astype(int)
+    out["rank_high"] = np.percentile(ranks, 97.5, axis=0, method="higher").astype(int)
+    out["p_first"] = (ranks == 1).mean(axis=0)
+    out["tied"] = [", ".join(g2 for j, g2 in enumerate(groups)
+                             if j != i and low[j] <= high[i] and low[i] <= high[j])
+                   for i in range(len(groups))]
+    return out
+
+
+def top_separated(ranking: pd.DataFrame) -> dict[str, bool]:
+    """Per method: is the first-ranked group's score interval clear of the second's?"""
+    verdict = {}
+    for method, rows in ranking.groupby("method", sort=False):
+        rows = rows.sort_values("rank")
+        verdict[method] = len(rows) < 2 or bool(rows["score_low"].iloc[0] > rows["score_high"].iloc[1])
+    return verdict
+
+
 def sensitivity(factors: Sequence[Factor], outcomes: Sequence[str], evaluate: Evaluate, *,
                 morris: MorrisSpec | None = None, sobol: SobolSpec | None = None,
-                seed: int = 0) -> SensitivityResult:
+                seed: int = 0, resamples: int = BOOTSTRAP_RESAMPLES) -> SensitivityResult:
     """Run the requested methods with any evaluator (the model, or a test function).
 
     Args:
@@ -501,7 +602,8 @@ def sensitivity(factors: Sequence[Factor], outcomes: Sequence[str], evaluate: Ev
         outcomes: names of the evaluator's output columns.
         evaluate: maps a design (n, k) to outcomes (n, len(outcomes)).
         morris, sobol: the methods to run (at least one).
-        seed: seeds SALib's sampling and bootstrap.
+        seed: seeds SALib's sampling and bootstrap, and the ranking's bootstrap.
+        resamples: bootstrap resamples of the ranking (its intervals and ties).
     """
     if morris is None and sobol is None:
         raise ValueError("choose at least one method (morris or sobol)")
@@ -510,11 +612,15 @@ def sensitivity(factors: Sequence[Factor], outcomes: Sequence[str], evaluate: Ev
     if morris is not None:
         result.morris, result.designs["morris"] = morris_indices(factors, outcomes, evaluate, morris,
                                                                  seed=seed)
-        rankings.append(group_ranking(result.morris, "mu_star", method="morris"))
+        rankings.append(ranking_uncertainty(
+            factors, outcomes, "morris", morris, result.designs["morris"],
+            group_ranking(result.morris, "mu_star", method="morris"), seed=seed, resamples=resamples))
     if sobol is not None:
         result.sobol, result.designs["sobol"] = sobol_indices(factors, outcomes, evaluate, sobol,
                                                               seed=seed)
-        rankings.append(group_ranking(result.sobol, "ST", method="sobol"))
+        rankings.append(ranking_uncertainty(
+            factors, outcomes, "sobol", sobol, result.designs["sobol"],
+            group_ranking(result.sobol, "ST", method="sobol"), seed=seed, resamples=resamples))
     result.ranking = pd.concat(rankings, ignore_index=True)
     return result
 
@@ -533,7 +639,7 @@ def design_size(study: Study, n_factors: int) -> int:
 
 
 def run_study(path: str | Path, *, workers: int = 1, scheduler: str | None = None,
-              progress: Progress | None = None) -> SensitivityResult:
+              progress: Progress | None = None, store: str | Path | None = None) -> SensitivityResult:
     """Read a study file, run the model over its designs and compute the indices.
 
     Args:
@@ -541,6 +647,8 @@ def run_study(path: str | Path, *, workers: int = 1, scheduler: str | None = Non
         workers: processes for the model runs (1 = in this process). Results do not depend on it.
         scheduler: a Dask scheduler address to run the samples on a cluster instead.
         progress: called as progress(done, total) after each model sample.
+        store: a SQLite file that keeps each sample's outcomes as it finishes; running the same
+            study again with it skips them (a file holding another study is refused).
     """
     study = load_study(path)
     scenario = base_scenario(study)
@@ -554,14 +662,21 @@ def run_study(path: str | Path, *, workers: int = 1, scheduler: str | None = Non
         if progress is not None:
             progress(done, total)
 
-    evaluator = ModelEvaluator(scenario, factors, study.outcomes, days=study.days, seed=study.seed,
-                               replications=study.replications, workers=workers,
-                               scheduler=scheduler, progress=tick)
-    return sensitivity(factors, study.outcomes, evaluator, morris=study.morris, sobol=study.sobol,
-                       seed=study.seed)
+    identity = {"study": Path(path).read_text(encoding="utf-8"), "scenario": scenario.content_hash(),
+                "outcomes": list(study.outcomes)}
+    samples = SampleStore.open(store, identity) if store is not None else None
+    try:
+        evaluator = ModelEvaluator(scenario, factors, study.outcomes, days=study.days, seed=study.seed,
+                                   replications=study.replications, workers=workers,
+                                   scheduler=scheduler, progress=tick, store=samples)
+        return sensitivity(factors, study.outcomes, evaluator, morris=study.morris, sobol=study.sobol,
+                           seed=study.seed)
+    finally:
+        if samples is not None:
+            samples.close()
 
 
 __all__ = ["Factor", "Group", "ModelEvaluator", "MorrisSpec", "SensitivityResult", "SobolSpec",
            "Study", "StudyError", "apply_factors", "base_scenario", "design_size", "group_ranking",
-           "load_study", "morris_indices", "replication_seeds", "run_study", "salib_problem",
-           "sensitivity", "sobol_indices", "study_factors"]
+           "load_study", "morris_indices", "ranking_uncertainty", "replication_seeds", "run_study",
+           "salib_problem", "sensitivity", "sobol_indices", "study_factors", "top_separated"]

@@ -190,4 +190,69 @@ def read_store(path: str | Path) -> tuple[pd.DataFrame, dict[str, float]]:
         db.close()
 
 
-__all__ = ["ResultStore", "StoreError", "package_version", "read_store"]
+class SampleStore:
+    """The samples of a sensitivity study: one SQLite file, one row per finished parameter sample.
+
+    A sample is keyed by its parameter values (their float64 bytes), so a design that repeats a
+    point runs it once, and re-running the study skips every sample already stored. The file
+    records the study it holds (`identity`: the study file's text, the scenario's content hash,
+    the outcomes); opening it for another study is refused.
+    """
+
+    def __init__(self, path: Path, db: sqlite3.Connection) -> None:
+        self.path, self._db = path, db
+
+    @classmethod
+    def open(cls, path: str | Path, identity: dict[str, Any]) -> SampleStore:
+        """Open (or create) the store at `path` for the study `identity`."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            db = sqlite3.connect(path)
+            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT)")
+            db.execute("CREATE TABLE IF NOT EXISTS samples (key BLOB PRIMARY KEY, outcomes TEXT)")
+            wanted = json.dumps(identity, sort_keys=True)
+            row = db.execute("SELECT value FROM meta WHERE key = 'identity'").fetchone()
+            if row is None:
+                db.execute("INSERT INTO meta VALUES ('identity', ?)", (wanted,))
+                db.execute("INSERT INTO meta VALUES ('version', ?)", (package_version(),))
+                db.commit()
+            elif row[0] != wanted:
+                db.close()
+                raise StoreError(f"{path} holds the samples of another study (or of this study "
+                                 "before it or its scenario changed); choose another --out")
+        except sqlite3.DatabaseError as error:
+            raise StoreError(f"{path}: not a onenet sample store ({error})") from None
+        return cls(path, db)
+
+    def lookup(self, design: Any) -> dict[int, Any]:
+        """Stored outcomes of the rows of `design` (row index -> outcome vector)."""
+        import numpy as np
+
+        rows = np.ascontiguousarray(design, dtype=np.float64)
+        stored = dict(self._db.execute("SELECT key, outcomes FROM samples"))
+        found = {}
+        for i, row in enumerate(rows):
+            text = stored.get(row.tobytes())
+            if text is not None:
+                found[i] = np.asarray(json.loads(text), dtype=np.float64)
+        return found
+
+    def add(self, row: Any, outcomes: Any) -> None:
+        """Store one sample's outcomes (committed at once)."""
+        import numpy as np
+
+        key = np.ascontiguousarray(row, dtype=np.float64).tobytes()
+        values = [float(v) if math.isfinite(float(v)) else None for v in np.ravel(outcomes)]
+        self._db.execute("INSERT OR REPLACE INTO samples VALUES (?, ?)", (key, json.dumps(values)))
+        self._db.commit()
+
+    def __len__(self) -> int:
+        return int(self._db.execute("SELECT COUNT(*) FROM samples").fetchone()[0])
+
+    def close(self) -> None:
+        """Close the file."""
+        self._db.close()
+
+
+__all__ = ["ResultStore", "SampleStore", "StoreError", "package_version", "read_store"]

@@ -90,8 +90,7 @@ def command_line() -> str:
     return shlex.join(["onenet", *sys.argv[1:]])
 
 
-def resume_hint(code: int = 130) -> NoReturn:
-    """After Ctrl-C: say that finished runs are kept and print the command that resumes."""
-    note("interrupted; every finished run is kept in results.sqlite. Resume with:\n  "
-         + command_line())
+def resume_hint(code: int = 130, store: str = "results.sqlite") -> NoReturn:
+    """After Ctrl-C: say that finished runs are kept (in `store`) and print the command that resumes."""
+    note(f"interrupted; every finished run is kept in {store}. Resume with:\n  " + command_line())
     raise typer.Exit(code)

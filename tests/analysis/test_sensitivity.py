@@ -26,6 +26,7 @@ from analysis.sensitivity import (
     salib_problem,
     sensitivity,
     study_factors,
+    top_separated,
 )
 
 PI = float(np.pi)
@@ -214,7 +215,11 @@ def test_onenet_sweep_prints_the_ranking_and_writes_csvs_and_charts(tmp_path):
     result = CliRunner().invoke(app, ["sweep", str(study), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "information_islands" in result.output
-    for name in ("ranking.csv", "morris_indices.csv", "design_morris.csv", "sensitivity_morris.png",
+    assert "• morris: " in result.output  # whether the top two groups are separated or tied
+    import pandas as pd
+
+    assert {"score_low", "score_high", "tied", "p_first"} <= set(pd.read_csv(out / "ranking.csv").columns)
+    for name in ("sweep.sqlite", "ranking.csv", "morris_indices.csv", "design_morris.csv", "sensitivity_morris.png",
                  "sensitivity_ranking.png"):
         assert (out / name).stat().st_size > 0, name
     protected = tmp_path / "elsewhere" / "ranking.csv"
@@ -224,3 +229,94 @@ def test_onenet_sweep_prints_the_ranking_and_writes_csvs_and_charts(tmp_path):
     assert not protected.parent.exists()
     missing = CliRunner().invoke(app, ["sweep", str(tmp_path / "absent.toml")])
     assert missing.exit_code == 2
+
+
+# ---- ranking uncertainty and ties ----------------------------------------------------------------
+
+def _ishigami_ungrouped() -> list[Factor]:
+    return [Factor(f.name, f.name, f.low, f.high) for f in _ishigami_factors()]
+
+
+def test_a_large_ishigami_design_separates_its_analytic_ranking():
+    # analytic ST (Ishigami & Homma 1990; Saltelli et al. 2008): x1 0.5576 > x2 0.4424 > x3 0.2437
+    result = sensitivity(_ishigami_ungrouped(), ["y"], _ishigami, sobol=SobolSpec(samples=2048), seed=3,
+                         resamples=100)
+    ranking = result.ranking.set_index("group")
+    assert list(result.ranking["group"]) == ["x1", "x2", "x3"]
+    assert (ranking["score_low"] <= ranking["score"]).all() and (ranking["score"] <= ranking["score_high"]).all()
+    assert ranking.loc["x1", "tied"] == "" and ranking.loc["x1", "p_first"] == 1.0
+    assert ranking.loc["x1", "rank_low"] == ranking.loc["x1", "rank_high"] == 1
+    assert top_separated(result.ranking) == {"sobol": True}
+
+
+def test_a_small_ishigami_design_says_its_top_ranks_are_tied():
+    # at N = 8 the bootstrap cannot tell x1 (ST 0.56) from x2 (ST 0.44)
+    result = sensitivity(_ishigami_ungrouped(), ["y"], _ishigami, sobol=SobolSpec(samples=8), seed=3,
+                         resamples=100)
+    ranking = result.ranking.set_index("group")
+    assert "x2" in ranking.loc["x1", "tied"] and "x1" in ranking.loc["x2", "tied"]
+    assert top_separated(result.ranking) == {"sobol": False}
+    assert result.ranking["p_first"].sum() == pytest.approx(1.0)
+    assert ranking.loc["x1", "rank_high"] > 1
+
+
+def test_morris_rankings_carry_bootstrap_intervals_too():
+    result = sensitivity(_ishigami_ungrouped(), ["y"], _ishigami, morris=MorrisSpec(trajectories=20), seed=5,
+                         resamples=50)
+    assert {"score_low", "score_high", "rank_low", "rank_high", "p_first", "tied"} <= set(result.ranking.columns)
+    assert result.ranking["p_first"].sum() == pytest.approx(1.0)
+    # the same seed gives the same intervals
+    again = sensitivity(_ishigami_ungrouped(), ["y"], _ishigami, morris=MorrisSpec(trajectories=20), seed=5,
+                        resamples=50)
+    assert again.ranking.equals(result.ranking)
+
+
+# ---- resuming a study ------------------------------------------------------------------------------
+
+def test_a_stored_study_resumes_without_running_finished_samples_again(tmp_path, monkeypatch):
+    import analysis.sensitivity as sens
+
+    path = _write(tmp_path, TINY)
+    store = tmp_path / "out" / "sweep.sqlite"
+    calls = []
+    real = sens._run_indexed
+
+    def counting(task):
+        calls.append(task[0])
+        if len(calls) == 5:
+            raise KeyboardInterrupt  # interrupted midway: four samples are stored
+        return real(task)
+
+    monkeypatch.setattr(sens, "_run_indexed", counting)
+    with pytest.raises(KeyboardInterrupt):
+        run_study(path, store=store)
+    from analysis.store import SampleStore
+
+    assert len(SampleStore.open(store, _identity(path))) == 4
+    monkeypatch.setattr(sens, "_run_indexed", real)
+    resumed = run_study(path, store=store)
+    fresh = run_study(path)
+    assert resumed.morris.equals(fresh.morris)
+    monkeypatch.setattr(sens, "_run_indexed", lambda task: pytest.fail("a stored sample ran again"))
+    assert run_study(path, store=store).morris.equals(fresh.morris)
+
+
+def _identity(path):
+    from analysis.sensitivity import base_scenario as base
+
+    study = load_study(path)
+    return {"study": path.read_text(encoding="utf-8"), "scenario": base(study).content_hash(),
+            "outcomes": list(study.outcomes)}
+
+
+def test_a_store_of_another_study_is_refused(tmp_path):
+    from analysis.store import StoreError
+
+    path = _write(tmp_path, TINY)
+    store = tmp_path / "sweep.sqlite"
+    run_study(path, store=store)
+    other = tmp_path / "other"
+    other.mkdir()
+    changed = _write(other, TINY.replace("seed = 5", "seed = 6"))
+    with pytest.raises(StoreError, match="another study"):
+        run_study(changed, store=store)
