@@ -105,9 +105,11 @@ class StaffRoster:
         return np.minimum(1.0, base * (1.0 + competence_weight * (self.competence - 0.5)))
 
     def end_of_day(self, spec, feedback_on: bool) -> float:
-        """Learn, let attitude drift, rectify after bad reviews; returns rectification hours.
+        """Learn, let attitude drift, rectify after bad reviews; returns the staff hours spent
+        outside the windows (training and rectification).
 
-        Competence and IT skill grow with cases served and training, with diminishing returns.
+        Competence and IT skill grow with cases served and training, with diminishing returns;
+        training takes `staff.training_hours_per_day` x intensity of every clerk's day.
         Attitude drifts toward indifference unless reinforced. With the 好差评 feedback loop on,
         each bad review triggers rectification (staff and supervisor time) that closes a share
         of the gap to a ceiling, and each good review a smaller share: the effect saturates at the
@@ -119,12 +121,12 @@ class StaffRoster:
         self.competence += gain * (1.0 - self.competence)
         self.it_skill += st.training_gain_per_day * training * (1.0 - self.it_skill)
         self.attitude += st.attitude_drift_per_day * (st.indifference_attitude - self.attitude)
-        hours = 0.0
+        hours = st.training_hours_per_day * training * self.competence.size
         if feedback_on:
             keep = (1.0 - fb.rectification_step) ** self.bad_today * (1.0 - fb.praise_step) ** self.good_today
             lifted = fb.attitude_ceiling - (fb.attitude_ceiling - self.attitude) * keep
             self.attitude = np.maximum(self.attitude, lifted)
-            hours = float(self.bad_today.sum()) * (fb.rectification_staff_hours + fb.supervision_hours)
+            hours += float(self.bad_today.sum()) * (fb.rectification_staff_hours + fb.supervision_hours)
         self.served_total += self.served_today
         self.served_today[:] = 0
         self.good_today[:] = 0

@@ -704,7 +704,8 @@ class ServiceModel(mesa.Model):
     # ---- 5. staff, the hall's allocation and the platform ----------------------------------
 
     def staff_end_of_day(self) -> None:
-        """Clerks learn and respond to the day's reviews (rectification costs hours); every
+        """Clerks learn (training costs hours) and respond to the day's reviews (rectification
+        costs hours); every
         `hall.reallocate_every_days` the department windows follow the observed demand."""
         hours = self.hall.roster.end_of_day(self.spec, self.spec.policy.evaluation_feedback)
         if self.measuring:

@@ -185,6 +185,10 @@ class Staff(_Strict):
     training_gain_per_day: float = Field(
         default=0.004, ge=0.0, le=0.1, description="competence and IT-skill gain per day at full training"
     )
+    training_hours_per_day: float = Field(
+        default=0.2, ge=0.0, le=8.0,
+        description="hours of training per clerk per working day at full training (outside the windows)",
+    )
     it_skill_speed_weight: float = Field(
         default=0.3, ge=0.0, le=1.0,
         description="comprehensive windows: service time x (1 + w (0.5 - IT skill))",

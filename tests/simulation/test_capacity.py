@@ -71,6 +71,17 @@ def test_proxy_agents_have_capacity_and_their_hours_are_counted():
     assert ample["staff_hours_per_case"] > off["staff_hours_per_case"] + 0.05
 
 
+def test_training_costs_every_clerk_its_hours():
+    off = ServiceModel(small_scenario(), seed=3)
+    on = ServiceModel(small_scenario(policy__staff_training=1.0, staff__training_hours_per_day=0.5), seed=3)
+    k_off, k_on = off.run(DAYS), on.run(DAYS)
+    clerks = on.hall.roster.competence.size
+    # 0.5 h x every clerk x every measured day, spread over the completed cases
+    extra = 0.5 * clerks * DAYS / k_on["cases_completed"]
+    assert k_on["staff_hours_per_case"] > k_off["staff_hours_per_case"] + 0.5 * extra
+    assert on.hall.roster.competence.mean() > off.hall.roster.competence.mean()
+
+
 def test_the_feedback_loop_is_bounded_and_costs_hours():
     on = ServiceModel(small_scenario(["evaluation_feedback"], feedback__attitude_ceiling=0.7), seed=4)
     off = ServiceModel(small_scenario(), seed=4)
