@@ -62,6 +62,13 @@ def _breaks_from_sessions(sessions: list[list[float]] | list[tuple[float, float]
     return [(float(sessions[i][1]), float(sessions[i + 1][0])) for i in range(len(sessions) - 1)]
 
 
+def _skip_breaks(t: float, breaks: list[tuple[float, float]]) -> float:
+    for lo, hi in breaks:
+        if lo <= t < hi:
+            t = hi
+    return t
+
+
 def _serve_pool(
     arrivals: list[float],
     services: list[float],
@@ -80,49 +87,56 @@ def _serve_pool(
     `_TURNED` when that start is at or after `close` (turned away), or `_BALKED` when the wait
     would exceed their patience (they leave at arrival); neither occupies a window. Because the
     earliest free time never decreases, once one customer is turned away so is everyone after
-    them, and the loop stops there. Returns the windows' free times at the end.
+    them, and the loop stops there. Pools of more than `_SCAN_LIMIT` windows keep their free
+    times in a heap. Returns the windows' free times at the end.
     """
-    c = len(speed)
+    n = len(arrivals)
     if patience is None:
-        patience = [math.inf] * len(arrivals)
-    b0, b1 = breaks[0] if len(breaks) == 1 else (math.inf, math.inf)
-    several_breaks = len(breaks) > 1
-    heap: list[tuple[float, int]] = []
-    if c > _SCAN_LIMIT:
+        patience = [math.inf] * n
+    # breaks are checked only for starts inside the span from the first break to the last
+    b0, b1 = (breaks[0][0], breaks[-1][1]) if breaks else (math.inf, math.inf)
+    one_break = len(breaks) == 1
+    begin, code = begin_out.append, code_out.append
+    first = len(code_out)
+    if len(speed) > _SCAN_LIMIT:
         heap = [(f, w) for w, f in enumerate(free)]
         heapq.heapify(heap)
-    replace = heapq.heapreplace
-    begin, code = begin_out.append, code_out.append
-    for i, (a, s, limit) in enumerate(zip(arrivals, services, patience, strict=True)):
-        if heap:
+        replace = heapq.heapreplace
+        for a, s, limit in zip(arrivals, services, patience, strict=True):
             earliest, w = heap[0]
-        else:
-            earliest = min(free)
-            w = free.index(earliest)
-        t = a if a > earliest else earliest
-        if several_breaks:
-            for lo, hi in breaks:
-                if lo <= t < hi:
-                    t = hi
-        elif b0 <= t < b1:
-            t = b1
-        if t >= close:
-            # everyone from here on would start later still: all turned away
-            begin_out.extend(t if t > x else x for x in arrivals[i:])
-            code_out.extend([_TURNED] * (len(arrivals) - i))
-            break
-        begin(t)
-        if t - a > limit:
-            code(_BALKED)
-        elif heap:
-            replace(heap, (t + s * speed[w], w))
-            code(w)
-        else:
-            free[w] = t + s * speed[w]
-            code(w)
-    if heap:
+            t = a if a > earliest else earliest
+            if b0 <= t < b1:
+                t = b1 if one_break else _skip_breaks(t, breaks)
+            if t >= close:
+                break
+            begin(t)
+            if t - a > limit:
+                code(_BALKED)
+            else:
+                replace(heap, (t + s * speed[w], w))
+                code(w)
         for f, w in heap:
             free[w] = f
+    else:
+        for a, s, limit in zip(arrivals, services, patience, strict=True):
+            earliest = min(free)
+            w = free.index(earliest)
+            t = a if a > earliest else earliest
+            if b0 <= t < b1:
+                t = b1 if one_break else _skip_breaks(t, breaks)
+            if t >= close:
+                break
+            begin(t)
+            if t - a > limit:
+                code(_BALKED)
+            else:
+                free[w] = t + s * speed[w]
+                code(w)
+    done = len(code_out) - first
+    if done < n:  # everyone from here on would start later still: all turned away
+        earliest = min(free)
+        begin_out.extend(earliest if earliest > x else x for x in arrivals[done:])
+        code_out.extend([_TURNED] * (n - done))
     return free
 
 

@@ -88,3 +88,42 @@ def test_no_service_starts_during_the_lunch_break():
     assert not in_break.any()
     # the queue left at noon is served first thing after lunch
     assert np.isclose(out.start_minutes[out.start_minutes >= 810.0].min(), 810.0)
+
+
+def _reference_fifo(arrivals, work, windows, sessions, patience):
+    """A direct transcription of the rules, one customer at a time, for small inputs: start at
+    the later of arrival and the first free window, moved past any break; turned away at or
+    after the last closing; balk when the wait exceeds patience."""
+    free = [-np.inf] * windows
+    start, status = [], []
+    for i in np.argsort(arrivals, kind="stable"):
+        w = int(np.argmin(free))
+        t = max(arrivals[i], free[w])
+        for (_, end), (reopen, _) in zip(sessions[:-1], sessions[1:], strict=True):
+            if end <= t < reopen:
+                t = reopen
+        if t >= sessions[-1][1]:
+            start.append((i, sessions[-1][1])), status.append((i, 2))
+        elif t - arrivals[i] > patience[i]:
+            start.append((i, arrivals[i])), status.append((i, 1))
+        else:
+            free[w] = t + work[i]
+            start.append((i, t)), status.append((i, 0))
+    order = np.argsort([i for i, _ in start])
+    return np.array([v for _, v in start])[order], np.array([v for _, v in status])[order]
+
+
+@pytest.mark.parametrize("windows", [3, 12])  # a linear scan and a heap of free times
+def test_three_sessions_balking_and_closing_follow_the_rules_one_by_one(windows):
+    rng = np.random.default_rng(windows)
+    n = 600
+    sessions = [[540.0, 660.0], [700.0, 800.0], [830.0, 960.0]]
+    arrivals = rng.uniform(540, 960, n)
+    work = rng.exponential(windows * 420 / n * 1.3, n)  # overloaded: balking and a queue at closing
+    patience = rng.gamma(4.0, 10.0, n)
+    out = serve_fifo(np.zeros(n, dtype=int), arrivals, work, [np.ones(windows)], sessions,
+                     patience_minutes=patience)
+    start, status = _reference_fifo(arrivals, work, windows, sessions, patience)
+    np.testing.assert_array_equal(out.status, status)
+    np.testing.assert_allclose(out.start_minutes, start)
+    assert {0, 1, 2} <= set(status.tolist())
