@@ -760,7 +760,7 @@ class ServiceModel(mesa.Model):
         teller_trust = np.repeat(pop.trust[tellers], k)
         spread_awareness = np.repeat(used_online, k)
         listeners = listeners.ravel()
-        pop.refresh(np.unique(listeners), self.day)
+        pop.refresh(listeners, self.day)  # a listener told twice is brought forward twice, to the same value
         gain = np.where(spread_awareness, b.word_of_mouth_awareness, 0.0)
         pop.trust[listeners] += b.word_of_mouth_trust * (teller_trust - pop.trust[listeners])
         # what they tell of the queue they met: listeners' expected wait moves toward it
