@@ -126,7 +126,7 @@ def model_params(config: dict[str, Any]) -> dict[str, Any]:
     base = load_scenario(config["scenario"])
     pick = config["scenario"] if config["scenario"] in shipped_scenarios() else shipped_scenarios()[0]
     params: dict[str, Any] = {
-        "scenario": {"type": "Select", "value": pick, "values": shipped_scenarios(), "label": _say("scenario", lang)},
+        "case": {"type": "Select", "value": pick, "values": shipped_scenarios(), "label": _say("scenario", lang)},
         "scenario_file": {"type": "InputText", "value": "" if config["scenario"] in shipped_scenarios()
                           else config["scenario"], "label": _say("scenario_file", lang)},
         "seed": {"type": "InputText", "value": str(config["seed"]), "label": _say("seed", lang)},
@@ -148,20 +148,26 @@ class DashboardModel(ServiceModel):
     a baseline twin (the scenario alone, same seed), so every view shows both.
 
     Args:
-        scenario: a shipped scenario name.
-        scenario_file: a scenario TOML path; used instead of `scenario` when given.
+        case: a shipped scenario name (the keyword `scenario` is Mesa's: SolaraViz of Mesa 3.5
+            passes its own experiment `Scenario` to the model on Reset).
+        scenario_file: a scenario TOML path; used instead of `case` when given.
         seed: the seed of both runs (text from the page is accepted).
         days: measured days to simulate after the warm-up (the model stops then).
         lang: "zh" or "en" labels.
+        scenario: Mesa's experiment scenario, from Mesa 3.5's SolaraViz; not used (the run is set
+            by the dashboard's own controls, the seed among them).
         **kwargs: countermeasure toggles (`toggle_key(name)`: bool) and policy levers (the
             field names of `simulation.scenario.Policy`); a lever left at the starting
             scenario's value does not override the countermeasures.
     """
 
-    def __init__(self, scenario: str = "baseline", scenario_file: str = "", seed: int | str = 0,
-                 days: int = 120, lang: str = "en", **kwargs: Any) -> None:
+    def __init__(self, case: str = "baseline", scenario_file: str = "", seed: int | str = 0,
+                 days: int = 120, lang: str = "en", scenario: Any = None, **kwargs: Any) -> None:
+        if isinstance(scenario, str | Path | Scenario):
+            raise ScenarioError("pass the dashboard's scenario as `case` (or `scenario_file`); "
+                                "the keyword `scenario` is Mesa's")
         settings = kwargs
-        path = scenario_file.strip() or scenario
+        path = scenario_file.strip() or case
         try:
             seed = int(seed)
         except (TypeError, ValueError):

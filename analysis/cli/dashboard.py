@@ -16,12 +16,14 @@ import typer
 from analysis.cli.common import console, fail, note
 
 VIZ_HINT = "python3 -m pip install 'onenet-lab[viz]'"
+# what the page imports (`mesa.visualization` imports Altair at import time)
+VIZ_MODULES = ("solara", "ipyvuetify", "altair")
 
 
 def _viz_installed() -> bool:
     import importlib.util
 
-    return all(importlib.util.find_spec(m) is not None for m in ("solara", "ipyvuetify"))
+    return all(importlib.util.find_spec(m) is not None for m in VIZ_MODULES)
 
 
 def _free_port(host: str) -> int:
@@ -47,7 +49,7 @@ def dashboard(
     Needs the viz extra (onenet-lab[viz]). Offline, run `onenet dashboard --install-assets` once.
     """
     if not _viz_installed():
-        fail(f"the dashboard needs Solara and ipyvuetify<3; install them with: {VIZ_HINT}")
+        fail(f"the dashboard needs Solara, ipyvuetify<3 and Altair; install them with: {VIZ_HINT}")
     from analysis import viz_assets
 
     if install_assets:
