@@ -159,9 +159,20 @@ def test_another_calibration_in_the_same_folder_is_refused(inputs, calibrated, t
     before = _tree(out)
     other = _command(inputs, out)
     other[other.index("--seed") + 1] = "3"
+    rows = _store_rows(out)
     result = runner.invoke(app, other)
     assert result.exit_code == 2 and "different configuration" in result.output, result.output
-    assert _tree(out) == before
+    # the store's content is unchanged (sqlite may fold its write-ahead log into the file)
+    assert _store_rows(out) == rows
+    after = _tree(out)
+    assert {k: v for k, v in after.items() if not k.startswith("calibration.sqlite")} == \
+        {k: v for k, v in before.items() if not k.startswith("calibration.sqlite")}
+
+
+def _store_rows(folder: Path) -> dict[str, list]:
+    with sqlite3.connect(folder / "calibration.sqlite") as db:
+        return {table: sorted(db.execute(f"SELECT * FROM {table}").fetchall())
+                for table in ("meta", "simulations", "generations", "particles")}
 
 
 def test_shipped_priors_load_against_their_case_studies():
