@@ -16,6 +16,17 @@ days). Usage:
         --scenario q_county --residents 400000 --days 60 --truths 20 --workers 8
 
 Writes recovery.csv (one row per truth and parameter) and coverage.csv into --out.
+
+Anchor (seed 0; --truths 20 --residents 6000 --warmup-days 3 --days 5 --respondents 150
+--particles 20 --generations 3 --workers 1; 1,171 s on a shared two-core machine):
+
+    parameter                        coverage_50  coverage_90  shrinkage
+    behaviour.missing_material_prob        50.0         90.0       0.82
+    citizens.awareness_urban               55.0         85.0       0.92
+
+Coverage is within 10 points of nominal; shrinkage is weak at this budget (three generations of
+20 particles over a five-day run of a small county): more generations and longer runs narrow
+the posterior further.
 """
 
 from __future__ import annotations
