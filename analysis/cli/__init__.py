@@ -1,7 +1,8 @@
 """The `onenet` command line, one module per command group.
 
-`run` (run, demo), `validate`, `compare`, `sweep`, `survey`, `targets` and `dashboard`. Each
-module imports its heavy dependencies inside the commands, so `onenet --help` starts at once.
+`run` (run, demo), `validate`, `compare`, `sweep`, `survey`, `targets`, `calibrate` and
+`dashboard`. Each module imports its heavy dependencies inside the commands, so `onenet --help`
+starts at once.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import warnings
 
 import typer
 
+from analysis.cli.calibrate import calibrate_command
 from analysis.cli.common import note
 from analysis.cli.compare import compare
 from analysis.cli.dashboard import dashboard
@@ -72,6 +74,7 @@ app.command("run")(run)
 app.command("demo")(demo)
 app.command("compare")(compare)
 app.command("sweep")(sweep)
+app.command("calibrate")(calibrate_command)
 app.command("dashboard")(dashboard)
 app.add_typer(validate_app, name="validate")
 app.add_typer(survey_app, name="survey")

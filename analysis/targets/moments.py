@@ -161,10 +161,17 @@ def moments(frame: pd.DataFrame, targets: TargetSet | Mapping[str, Moment | Targ
     return pd.DataFrame(rows, columns=MOMENT_COLUMNS)
 
 
-def respondent_seed(seed: int) -> int:
-    """The questionnaire's sampling seed for a run with `seed`: drawn from its own stream,
-    so respondents and the run's citizens never share random numbers."""
-    return int(np.random.SeedSequence([int(seed), 0x7A59E7]).generate_state(1)[0])
+RESPONDENT_STREAM = 0x7A59E7
+
+
+def respondent_seed(seed: int | np.random.SeedSequence) -> int:
+    """The questionnaire's sampling seed for a run with `seed` (an int, or the SeedSequence a
+    calibration hands each simulation): drawn from its own stream, so respondents and the run's
+    citizens never share random numbers."""
+    if isinstance(seed, np.random.SeedSequence):
+        child = np.random.SeedSequence(seed.entropy, spawn_key=(*seed.spawn_key, RESPONDENT_STREAM))
+        return int(child.generate_state(1)[0])
+    return int(np.random.SeedSequence([int(seed), RESPONDENT_STREAM]).generate_state(1)[0])
 
 
 def simulated_values(model: ServiceModel, targets: TargetSet | Mapping[str, Moment | Target] | Iterable[Target],
@@ -208,7 +215,8 @@ class Simulator:
 
         return cls(load_scenario(scenario, list(overlays)), targets, days, respondents)
 
-    def __call__(self, params: Mapping[str, Any] | None, seed: int) -> dict[str, float]:
+    def __call__(self, params: Mapping[str, Any] | None,
+                 seed: int | np.random.SeedSequence) -> dict[str, float]:
         from simulation import ServiceModel
 
         spec = self.scenario.with_updates(dict(params)) if params else self.scenario

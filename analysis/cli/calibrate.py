@@ -1,0 +1,229 @@
+"""`onenet calibrate SCENARIO --targets T.toml --priors P.toml --out DIR`: ABC-PMC calibration.
+
+Everything is checked before the first simulation: the scenario and its overlays, the target file
+(strictly, with at least one `calibrate` target), the priors against the scenario's parameter
+paths and ranges, the budget, `--out` (a folder, never an input) and its lock, and the store of an
+earlier run in `--out` (it must be the same calibration). The engine
+(`analysis.calibration.calibrate`) then runs `analysis.targets.Simulator` on the chosen executor,
+recording every simulation in `DIR/calibration.sqlite`; re-running the same command resumes and
+gives the posterior an uninterrupted run gives. The outputs of `analysis.calibration.outputs`
+follow, and a short fit table is printed.
+
+Calibration may shorten the measured period (`--days`; the warm-up stays the scenario's) but never
+the citizen population: the simulated county is the scenario's own, so the moments it produces
+are those of the county the targets describe.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from analysis.cli.common import (
+    MAX_DAYS,
+    check_out_folder,
+    check_scheduler,
+    command_line,
+    console,
+    err_console,
+    fail,
+    note,
+)
+
+STORE_NAME = "calibration.sqlite"
+OUTPUT_FILES = (STORE_NAME, "posterior.csv", "targets_fit.csv", "identifiability.csv",
+                "posterior_correlation.csv", "history.csv", "calibrated.toml", "report.html")
+
+
+class CountingExecutor:
+    """An executor that reports every finished simulation to `advance` (for the progress bar)."""
+
+    def __init__(self, inner: Any, advance: Any) -> None:
+        self.inner, self.advance = inner, advance
+
+    def __enter__(self) -> CountingExecutor:
+        if hasattr(self.inner, "__enter__"):
+            self.inner.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if hasattr(self.inner, "__exit__"):
+            self.inner.__exit__(*exc)
+
+    def map(self, fn, items):
+        for item, result in self.inner.map(fn, items):
+            self.advance()
+            yield item, result
+
+
+def _fit_table(fit, title: str):
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left")
+    for column in ("target", "role", "observed", "se", "predictive mean", "90% interval", "z", "fit"):
+        table.add_column(column, justify="left" if column in ("target", "role") else "right")
+    for row in fit.itertuples():
+        table.add_row(str(row.target), str(row.role), f"{row.observed:.4g}", f"{row.se:.3g}",
+                      f"{row.pp_mean:.4g}", f"{row.pp_low:.4g} – {row.pp_high:.4g}", f"{row.z:+.2f}",
+                      "[green]inside[/green]" if row.covered else "[red]outside[/red]")
+    return table
+
+
+def _posterior_table(result):
+    from rich.table import Table
+
+    summary = result.summary()
+    table = Table(title="Posterior (last generation)", title_justify="left")
+    for column in ("parameter", "prior mean", "posterior mean", "90% interval", "sd ratio"):
+        table.add_column(column, justify="left" if column == "parameter" else "right")
+    for name, row in summary.iterrows():
+        table.add_row(str(name), f"{row['prior_mean']:.4g}", f"{row['posterior_mean']:.4g}",
+                      f"{row['q05']:.4g} – {row['q95']:.4g}",
+                      f"{row['posterior_sd'] / row['prior_sd']:.2f}")
+    return table
+
+
+def prepare(scenario: str, targets: Path, priors: Path, countermeasure: list[str], days: int | None,
+            respondents: int, out: Path) -> tuple[Any, Any, Any, Any]:
+    """Load and cross-check every input (raises the loaders' errors, which name file and key).
+
+    Returns:
+        (scenario spec, target set, priors, Simulator).
+    """
+    from analysis.calibration import CalibrationError, load_priors
+    from analysis.targets import Simulator, load_targets
+    from simulation import load_scenario
+    from simulation.scenario import resolve_path
+
+    inputs = [resolve_path(scenario, kind="scenario"),
+              *(resolve_path(c, kind="countermeasure") for c in countermeasure), targets, priors]
+    outputs = {(out / name).resolve() for name in OUTPUT_FILES}
+    clash = [p for p in inputs if Path(p).resolve() in outputs]
+    if clash:
+        raise CalibrationError(f"refusing to overwrite input file {clash[0]}; choose another --out")
+    spec = load_scenario(scenario, countermeasure)
+    target_set = load_targets(targets)
+    if not target_set.observed("calibrate"):
+        raise CalibrationError(f"{targets}: no target has role 'calibrate' (all "
+                               f"{len(target_set)} are held out); nothing to calibrate to")
+    prior_set = load_priors(priors, spec)
+    simulator = Simulator(spec, target_set, days, respondents)
+    return spec, target_set, prior_set, simulator
+
+
+def calibrate_command(
+    scenario: str = typer.Argument(..., help="scenario name or TOML file"),
+    targets: Path = typer.Option(..., "--targets", help="target TOML (onenet targets ...); its "
+                                 "'calibrate' targets enter the fit, 'validate' ones are held out"),
+    priors: Path = typer.Option(..., "--priors", help="priors TOML ([priors.\"PATH\"] tables; "
+                                "e.g. scenarios/calibration/q_county_priors.toml)"),
+    countermeasure: list[str] = typer.Option([], "--countermeasure", "-c",
+                                             help="overlay in force when the targets were observed; "
+                                                  "repeatable"),
+    days: int | None = typer.Option(None, "--days", min=1, max=MAX_DAYS,
+                                    help="measured working days per simulation, after the "
+                                         "scenario's warm-up (default: the scenario's)"),
+    population: int = typer.Option(200, "--population", min=2,
+                                   help="ABC particles per generation (the citizen population "
+                                        "is always the scenario's)"),
+    generations: int = typer.Option(6, "--generations", min=1, help="at most this many "
+                                    "generations (generation 0 samples the prior)"),
+    max_simulations: int = typer.Option(5000, "--max-simulations", min=1,
+                                        help="total simulation budget"),
+    respondents: int = typer.Option(500, "--respondents", min=2,
+                                    help="simulated questionnaire respondents per simulation"),
+    draws: int = typer.Option(200, "--draws", min=2, help="posterior-predictive simulations "
+                              "behind targets_fit.csv"),
+    workers: int = typer.Option(1, "--workers", min=1, help="local worker processes (1 = serial)"),
+    scheduler: str | None = typer.Option(None, "--scheduler",
+                                         help="Dask scheduler address, e.g. tcp://host:8786"),
+    seed: int = typer.Option(0, "--seed", min=0, help="calibration seed, a non-negative integer"),
+    out: Path = typer.Option(..., "--out", help="folder for calibration.sqlite, posterior.csv, "
+                             "targets_fit.csv, calibrated.toml and report.html"),
+) -> None:
+    """Calibrate uncertain parameters to targets by ABC-PMC; held-out targets validate the fit.
+
+    One seed gives the same posterior on every executor. Re-running the same command resumes
+    from DIR/calibration.sqlite (Ctrl-C prints the command); a different calibration in the same
+    folder is refused. Then check the held-out targets: onenet validate calibration DIR; and
+    carry the uncertainty into a comparison: onenet compare ... --posterior DIR/posterior.csv.
+    """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from analysis.calibration import CalibrationError, calibrate
+    from analysis.calibration.outputs import write_outputs
+    from analysis.executors import make_executor
+    from analysis.folderlock import FolderBusyError, FolderLock
+    from analysis.targets import TargetError
+    from simulation.scenario import ScenarioError
+
+    check_out_folder(out)
+    if workers > 1 and scheduler is not None:
+        fail("give --workers W (local processes) or --scheduler ADDRESS (Dask), not both")
+    try:
+        spec, target_set, prior_set, simulator = prepare(scenario, targets, priors, countermeasure,
+                                                         days, respondents, out)
+    except (ScenarioError, TargetError, CalibrationError) as error:
+        fail(error)
+    if population > max_simulations:
+        fail(f"--max-simulations {max_simulations} is below --population {population}: generation "
+             "0 alone needs that many accepted prior draws")
+    check_scheduler(scheduler)
+    observed = target_set.observed("calibrate")
+    held_out = len(target_set) - len(observed)
+    n_days = days if days is not None else spec.scenario.days
+    console.print(f"calibrating {len(prior_set)} parameter(s) of {spec.scenario.name} to "
+                  f"{len(observed)} target(s) ({held_out} held out); {spec.jurisdiction.population:,} "
+                  f"residents, {spec.scenario.warmup_days} warm-up + {n_days} measured days per "
+                  f"simulation; {population} particles, at most {generations} generations and "
+                  f"{max_simulations:,} simulations")
+    try:
+        with FolderLock(out, command_line()):
+            with Progress(TextColumn("{task.description}"), BarColumn(),
+                          TextColumn("{task.completed}/{task.total} simulations"),
+                          TextColumn("{task.fields[status]}"), TimeElapsedColumn(),
+                          console=err_console, transient=True) as bar:
+                task = bar.add_task("calibrate", total=max_simulations,
+                                    status="generation 0 (prior)")
+
+                def advance() -> None:
+                    bar.advance(task)
+
+                def report(t: int, epsilon: float, acceptance: float, ess: float) -> None:
+                    bar.update(task, status=f"generation {t} done: epsilon {epsilon:.3g}, "
+                                            f"acceptance {acceptance:.1%}, ESS {ess:.0f}")
+                    err_console.print(f"generation {t}: epsilon {epsilon:.4g}, acceptance "
+                                      f"{acceptance:.1%}, ESS {ess:.1f}", highlight=False)
+
+                executor = CountingExecutor(make_executor(workers, scheduler), advance)
+                result = calibrate(simulator, prior_set, observed, population=population,
+                                   generations=generations, max_simulations=max_simulations,
+                                   seed=seed, executor=executor, store_path=out / STORE_NAME,
+                                   progress=report)
+                bar.update(task, description="posterior predictive", completed=0, total=draws,
+                           status="")
+                paths = write_outputs(result, out, simulate=simulator, targets=target_set.targets,
+                                      targets_file=str(targets), scenario=spec, draws=draws,
+                                      executor=executor)
+    except KeyboardInterrupt:
+        note(f"interrupted; every finished simulation is kept in {out / STORE_NAME}. "
+             f"Resume with:\n  {command_line()}")
+        raise typer.Exit(130) from None
+    except (CalibrationError, FolderBusyError) as error:
+        fail(error)
+    import pandas as pd
+
+    fit = pd.read_csv(paths["targets_fit.csv"])
+    console.print(_posterior_table(result))
+    console.print(_fit_table(fit, f"Fit: {len(result.generations)} generation(s), "
+                                  f"{result.simulations:,} simulations, stopped by "
+                                  f"{result.stop_reason}"))
+    for path in (out / STORE_NAME, *paths.values()):
+        console.print(f"wrote {path}")
+    if held_out:
+        console.print(f"next: onenet validate calibration {out}")
+
+
+__all__ = ["CountingExecutor", "calibrate_command", "prepare"]
