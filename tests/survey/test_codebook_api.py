@@ -1,0 +1,95 @@
+"""Analyses that speak codebook: SurveyData in, scale names for item lists, labels in the output."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import survey
+from survey.errors import SurveyAnalysisError
+
+
+@pytest.fixture(scope="module")
+def example():
+    return survey.load_example()
+
+
+def _alpha_closed_form(items: pd.DataFrame) -> float:
+    """Cronbach (1951): k / (k - 1) * (1 - sum of item variances / variance of the sum)."""
+    k = items.shape[1]
+    return k / (k - 1) * (1 - items.var(ddof=1).sum() / items.sum(axis=1).var(ddof=1))
+
+
+def test_alpha_of_a_scale_named_in_the_codebook_reverses_its_reverse_keyed_items(example):
+    scale = example.codebook.scales["sharing"]
+    assert scale.reverse == ["DS4"]
+    items = example.data[scale.items].dropna().copy()
+    items["DS4"] = scale.high + scale.low - items["DS4"]
+    result = survey.cronbach_alpha(example, "sharing")
+    assert result.reversed == ["DS4"]
+    assert result.alpha == pytest.approx(_alpha_closed_form(items), abs=1e-12)
+
+
+def test_alpha_with_a_surveydata_and_no_items_needs_the_scale_named(example):
+    with pytest.raises(SurveyAnalysisError, match="online"):
+        survey.cronbach_alpha(example)
+
+
+def test_an_unknown_scale_name_is_an_error_listing_the_codebook_scales(example):
+    with pytest.raises(SurveyAnalysisError, match="'onlin'.*online"):
+        survey.cronbach_alpha(example, "onlin")
+    with pytest.raises(SurveyAnalysisError, match="SurveyData"):
+        survey.cronbach_alpha(example.data, "online")
+
+
+def test_user_missing_codes_count_as_missing_with_a_surveydata():
+    raw = survey.load_example(user_missing="keep")
+    kept = raw.data[raw.codebook.scales["online"].items]
+    assert (kept == 99).any().any()
+    clean = kept.where(kept != 99).dropna()
+    assert survey.cronbach_alpha(raw, "online").alpha == pytest.approx(_alpha_closed_form(clean), abs=1e-12)
+
+
+def test_efa_without_items_uses_the_codebook_scale_items_only(example):
+    result = survey.efa(example, 4, rotation="none")
+    expected = [item for scale in example.codebook.scales.values() for item in scale.items]
+    assert list(result.to_frame().index) == expected
+    assert not {"respondent_id", "gender", "duration_seconds"} & set(result.to_frame().index)
+
+
+def test_kmo_accepts_scale_names(example):
+    named = survey.kmo(example, ["online", "trust"])
+    listed = survey.kmo(example.data, [*example.codebook.scales["online"].items, *example.codebook.scales["trust"].items])
+    assert named.overall == pytest.approx(listed.overall, abs=1e-12)
+
+
+def test_ols_dummy_codes_a_labelled_nominal_predictor_against_the_last_category(example):
+    # with one categorical predictor, OLS reproduces the cell means: the constant is the mean of
+    # the reference category and each B the difference of a category's mean from it
+    result = survey.ols(example, "SAT", ["channel"])
+    means = example.data.groupby("channel")["SAT"].mean()
+    labels = example.codebook["channel"].value_labels
+    assert result.references == {"channel": labels[4]}
+    assert result.coefficients.loc["(Constant)", "B"] == pytest.approx(means[4], abs=1e-10)
+    for code in (1, 2, 3):
+        assert result.coefficients.loc[f"channel[{labels[code]}]", "B"] == pytest.approx(means[code] - means[4], abs=1e-10)
+    assert any("帮办代办" in note and "last" in note for note in result.notes)
+    assert "帮办代办" in result.summary()
+
+
+def test_ols_reference_first_on_request(example):
+    result = survey.ols(example, "SAT", ["gender"], reference="first")
+    means = example.data.groupby("gender")["SAT"].mean()
+    assert result.references == {"gender": "男"}
+    assert result.coefficients.loc["gender[女]", "B"] == pytest.approx(means[2] - means[1], abs=1e-10)
+
+
+def test_logistic_dummy_codes_gender_and_its_odds_ratio_is_the_cross_product_ratio(example):
+    frame = example.data.assign(satisfied=(example.data["SAT"] >= 4).astype(int))
+    data = survey.SurveyData(frame, example.codebook)
+    result = survey.logistic(data, "satisfied", ["gender"])
+    table = pd.crosstab(frame["gender"], frame["satisfied"])
+    # male (1) against the reference female (2): (a d) / (b c) of the 2 x 2 table
+    odds_ratio = (table.loc[1, 1] * table.loc[2, 0]) / (table.loc[1, 0] * table.loc[2, 1])
+    assert result.coefficients.loc["gender[男]", "Exp(B)"] == pytest.approx(odds_ratio, rel=1e-8)
+    assert result.notes and "女" in result.notes[0]
