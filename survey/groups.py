@@ -20,7 +20,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from survey.codebook import SurveyData
 from survey.errors import SurveyAnalysisError, SurveyAnalysisWarning
+from survey.inputs import unpack
 
 
 class SmallGroupWarning(SurveyAnalysisWarning):
@@ -36,6 +38,8 @@ def _stars(p: float) -> str:
 
 
 def _frame(data: object, where: str) -> pd.DataFrame:
+    if isinstance(data, SurveyData):  # user-missing codes count as missing
+        return unpack(data, where)[0]
     if not isinstance(data, pd.DataFrame):
         data = getattr(data, "data", None)
         if not isinstance(data, pd.DataFrame):
@@ -203,8 +207,18 @@ class AnovaResult:
         return self.table.copy()
 
     def summary(self) -> str:
-        return (f"ANOVA (Type {self.ss_type} SS): F({self.df[0]:g}, {self.df[1]:g}) = {self.F:.3f}, "
-                f"p = {self.p:.4g}, eta² = {self.eta2:.3f}\n{self.table.round(4).to_string()}")
+        """One line per effect (F, p, partial eta²; one-way also eta²) and the ANOVA table."""
+        effects = self.table.drop(index=["Error", "Corrected total"], errors="ignore")
+        error_df = self.df[1]
+        if len(effects) == 1:
+            lines = [f"ANOVA (Type {self.ss_type} SS): F({self.df[0]:g}, {error_df:g}) = {self.F:.3f}, "
+                     f"p = {self.p:.4g}, eta² = {self.eta2:.3f}, partial eta² = "
+                     f"{effects['partial_eta2'].iloc[0]:.3f}"]
+        else:
+            lines = [f"ANOVA (Type {self.ss_type} SS, sum-to-zero coding as SPSS GLM)"]
+            lines += [f"  {name}: F({row.df:g}, {error_df:g}) = {row.F:.3f}, p = {row.p:.4g}, "
+                      f"partial eta² = {row.partial_eta2:.3f}" for name, row in effects.iterrows()]
+        return "\n".join(lines) + "\n" + self.table.round(4).to_string()
 
 
 def _sum_coded(levels: pd.Series, name: str) -> tuple[np.ndarray, list[str]]:
@@ -556,8 +570,8 @@ def difference_analysis(data: pd.DataFrame, outcome: str, groups: Sequence[str],
 
     Returns rows: variable, level (label), n, mean ± sd, test, statistic, p, stars, posthoc.
     """
-    data = _frame(data, "difference_analysis")
     book = codebook or getattr(data, "codebook", None)
+    data = unpack(data, "difference_analysis")[0] if isinstance(data, SurveyData) else _frame(data, "difference_analysis")
     rows, tests = [], {}
     for variable in groups:
         groups_ = _groups(data, outcome, variable, "difference_analysis")

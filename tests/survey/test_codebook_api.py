@@ -93,3 +93,34 @@ def test_logistic_dummy_codes_gender_and_its_odds_ratio_is_the_cross_product_rat
     odds_ratio = (table.loc[1, 1] * table.loc[2, 0]) / (table.loc[1, 0] * table.loc[2, 1])
     assert result.coefficients.loc["gender[男]", "Exp(B)"] == pytest.approx(odds_ratio, rel=1e-8)
     assert result.notes and "女" in result.notes[0]
+
+
+def test_factorial_anova_summary_gives_partial_eta_squared_per_effect():
+    """R: summary(aov(len ~ supp * factor(dose), ToothGrowth)) (printed at r-statistics.co,
+    "ANOVA Exercises in R"): supp SS 205.4, F 15.57; factor(dose) 2426.4, F 92.00;
+    supp:factor(dose) 108.3, F 4.11; Residuals 54 df, 712.1. The design is balanced, so these
+    sequential SS are also the Type III SS; partial eta² = SS / (SS + SS_error)."""
+    from tests.survey.test_assumptions import TOOTH_LEN
+
+    tooth = pd.DataFrame({"len": TOOTH_LEN, "supp": ["VC"] * 30 + ["OJ"] * 30,
+                          "dose": ([0.5] * 10 + [1.0] * 10 + [2.0] * 10) * 2})
+    result = survey.anova(tooth, "len", ["supp", "dose"])
+    table = result.table
+    printed = {"supp": (205.4, 15.57), "dose": (2426.4, 92.00), "supp x dose": (108.3, 4.11)}
+    for effect, (ss, f) in printed.items():
+        assert table.loc[effect, "SS"] == pytest.approx(ss, abs=0.05)
+        assert table.loc[effect, "F"] == pytest.approx(f, abs=0.005)
+        partial = ss / (ss + 712.1)
+        assert table.loc[effect, "partial_eta2"] == pytest.approx(partial, abs=1e-4)
+        assert f"{effect}: F(" in result.summary()
+        assert f"partial eta² = {table.loc[effect, 'partial_eta2']:.3f}" in result.summary()
+    assert table.loc["Error", "df"] == 54
+
+
+def test_difference_analysis_of_surveydata_prints_value_labels(example):
+    table = survey.difference_analysis(example, "SAT", ["gender", "channel"]).table
+    assert table["level"].tolist()[:2] == ["男", "女"]
+    assert table["level"].iloc[2] == "1. 网上办理"
+    assert table["variable"].iloc[0] == example.codebook.label("gender")
+    counts = example.data.groupby("gender")["SAT"].count()
+    assert table["n"].tolist()[:2] == [counts[1], counts[2]]
