@@ -13,12 +13,16 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
+from survey.codebook import SurveyData
 from survey.errors import SurveyAnalysisError
+from survey.inputs import unpack
 from survey.regression import check_collinearity, numeric_column, require_columns, require_frame
 
 
 def _complete_numeric(data: pd.DataFrame, roles: dict[str, str], covariates: list[str], where: str) -> pd.DataFrame:
     """Numeric, listwise-complete copy of the role columns and covariates (input untouched)."""
+    if isinstance(data, SurveyData):  # user-missing codes count as missing
+        data = unpack(data, where)[0]
     require_frame(data, where)
     names = [*roles.values(), *covariates]
     require_columns(data, names, where)

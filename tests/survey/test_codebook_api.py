@@ -124,3 +124,32 @@ def test_difference_analysis_of_surveydata_prints_value_labels(example):
     assert table["variable"].iloc[0] == example.codebook.label("gender")
     counts = example.data.groupby("gender")["SAT"].count()
     assert table["n"].tolist()[:2] == [counts[1], counts[2]]
+
+
+def test_several_results_go_into_one_docx_numbered_on(example, tmp_path):
+    docx = pytest.importorskip("docx")
+    alpha = survey.cronbach_alpha(example, "online")
+    fit = survey.ols(example, "SAT", ["gender", "OL1"])
+    path = survey.render_table([alpha, fit], "docx", path=tmp_path / "chapter.docx", number=3)
+    document = docx.Document(path)
+    captions = [p.text for p in document.paragraphs if p.text.startswith("表")]
+    assert len(document.tables) == 2
+    assert [c.split()[0] for c in captions] == ["表3", "表4"]
+    with pytest.raises(SurveyAnalysisError, match="empty"):
+        survey.render_table([], "docx", path=tmp_path / "empty.docx")
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o027])
+def test_written_tables_have_ordinary_permissions_under_the_umask(example, tmp_path, umask):
+    import os
+    import stat
+
+    previous = os.umask(umask)
+    try:
+        path = survey.render_table(survey.cronbach_alpha(example, "online"), "docx", path=tmp_path / "t.docx")
+        markdown = tmp_path / "t.md"
+        survey.render_table(survey.cronbach_alpha(example, "online"), "markdown", path=markdown)
+    finally:
+        os.umask(previous)
+    for written in (path, markdown):
+        assert stat.S_IMODE(os.stat(written).st_mode) == 0o666 & ~umask
