@@ -69,7 +69,7 @@ def _groups(data: pd.DataFrame, dv: str, between: str, where: str, *, min_size: 
     groups: dict[object, np.ndarray] = {}
     for level in sorted(data.loc[ok, between].unique(), key=lambda v: (str(type(v)), v)):
         groups[level] = y[ok & (data[between] == level)].to_numpy()
-    small = [g for g, v in groups.items() if v.size < min_size]
+    small = [g.item() if isinstance(g, np.generic) else g for g, v in groups.items() if v.size < min_size]
     if small:
         raise SurveyAnalysisError(f"{where}: group(s) {small} of {between!r} have fewer than {min_size} "
                                   f"members; merge or drop them")
@@ -549,63 +549,119 @@ def chi2_test(data: pd.DataFrame | None = None, row: str | None = None, col: str
 
 @dataclass
 class DifferenceAnalysis:
-    """An outcome compared across demographic variables (the 差异分析 table of a thesis)."""
+    """An outcome compared across demographic variables (the 差异分析 table of a thesis).
+
+    `notes` name the groups left out (by value label) and the variables that could not be compared;
+    `left_out` holds (variable, group label, n) of each group left out, `skipped` variable -> reason.
+    """
 
     outcome: str
     table: pd.DataFrame
     tests: dict[str, object] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    left_out: list[tuple[str, str, int]] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
 
     def summary(self) -> str:
-        return f"Differences in {self.outcome}\n{self.table.to_string()}"
+        notes = "".join(f"\nNote: {note}" for note in self.notes)
+        return f"Differences in {self.outcome}\n{self.table.to_string()}{notes}"
+
+
+def _leave_out_small_groups(data: pd.DataFrame, outcome: str, variable: str, book, notes: list[str],
+                            left_out: list[tuple[str, str, int]]) -> pd.DataFrame:
+    """`data` without the groups of `variable` that have fewer than 2 answers of `outcome` (noted by label)."""
+    if variable not in data.columns:
+        raise SurveyAnalysisError(f"difference_analysis: no group column {variable!r}")
+    answered = data[outcome].notna() & data[variable].notna()
+    counts = data.loc[answered, variable].value_counts()
+    small = [level for level, n in counts.items() if n < 2]
+    if not small:
+        return data
+    labels = [(book.value_label(variable, level) if book is not None else str(level), int(counts[level]))
+              for level in small]
+    left_out += [(variable, label, n) for label, n in labels]
+    names = ", ".join(f"{label} (n = {n})" for label, n in labels)
+    label = book.label(variable) if book is not None else variable
+    notes.append(f"{label}: {names} left out of the comparison of {outcome} (fewer than 2 respondents)")
+    return data.loc[~data[variable].isin(small)]
 
 
 def difference_analysis(data: pd.DataFrame, outcome: str, groups: Sequence[str], *, codebook=None,
-                        posthoc_method: Literal["tukey", "games-howell", "bonferroni", "lsd"] = "tukey"
-                        ) -> DifferenceAnalysis:
+                        posthoc_method: Literal["tukey", "games-howell", "bonferroni", "lsd"] = "tukey",
+                        small_groups: Literal["error", "leave_out"] = "error") -> DifferenceAnalysis:
     """t-test (2 groups; Welch when Levene's p < .05) or one-way ANOVA (3+; Welch's F when Levene's
     p < .05) of `outcome` for each variable in `groups`, with post hoc summaries like "1>3".
 
+    Groups are shown by their codebook value labels (a SurveyData's own codebook, or `codebook`).
+    A group with fewer than 2 respondents is an error naming it, or with
+    ``small_groups="leave_out"`` is left out with a note naming it by its label; a variable that
+    then has fewer than 2 groups, or cannot be compared at all, is skipped with a note.
+
     Returns rows: variable, level (label), n, mean ± sd, test, statistic, p, stars, posthoc.
     """
+    if small_groups not in ("error", "leave_out"):
+        raise SurveyAnalysisError(f"difference_analysis: small_groups must be 'error' or 'leave_out', got {small_groups!r}")
     book = codebook or getattr(data, "codebook", None)
     data = unpack(data, "difference_analysis")[0] if isinstance(data, SurveyData) else _frame(data, "difference_analysis")
-    rows, tests = [], {}
+    rows, tests, notes, left_out, skipped = [], {}, [], [], {}
     for variable in groups:
-        groups_ = _groups(data, outcome, variable, "difference_analysis")
-        desc = _describe_groups(groups_)
-        codes = {level: i + 1 for i, level in enumerate(groups_)}
-        if len(groups_) == 2:
-            result = ttest(data, outcome, variable)
-            name, stat, p, post = "t", result.t, result.p, ""
+        subset = data
+        if small_groups == "leave_out":
+            _numeric(data, outcome, "difference_analysis")
+            subset = _leave_out_small_groups(data, outcome, variable, book, notes, left_out)
+            try:
+                rows_, result = _compare(subset, outcome, variable, book, posthoc_method)
+            except SurveyAnalysisError as error:
+                label = book.label(variable) if book is not None else variable
+                notes.append(f"{label}: not compared ({error})")
+                skipped[variable] = str(error)
+                continue
         else:
-            lev = stats.levene(*groups_.values(), center="mean")
-            if lev.pvalue < 0.05:
-                result = welch_anova(data, outcome, variable)
-                name, stat, p = "Welch F", result.F, result.p
-                method = "games-howell"
-            else:
-                result = anova(data, outcome, variable)
-                name, stat, p = "F", result.F, result.p
-                method = posthoc_method
-            post = ""
-            if p < 0.05:
-                ph = posthoc(data, outcome, variable, method=method, ci=False)
-                sig = ph[ph["p"] < 0.05]
-                post = ", ".join(f"{codes[r.group_a]}{'>' if r.mean_diff > 0 else '<'}{codes[r.group_b]}"
-                                 for r in sig.itertuples())
+            rows_, result = _compare(subset, outcome, variable, book, posthoc_method)
         tests[variable] = result
-        for i, (level, row) in enumerate(desc.iterrows()):
-            label = book.value_label(variable, level) if book is not None else str(level)
-            rows.append({"variable": (book.label(variable) if book is not None else variable) if i == 0 else "",
-                         "level": f"{codes[level]}. {label}" if len(groups_) > 2 else label,
-                         "n": int(row["n"]), "mean_sd": f"{row['mean']:.2f} ± {row['sd']:.2f}",
-                         "test": name if i == 0 else "", "statistic": stat if i == 0 else np.nan,
-                         "p": p if i == 0 else np.nan, "stars": _stars(p) if i == 0 else "",
-                         "posthoc": post if i == 0 else ""})
-    return DifferenceAnalysis(outcome, pd.DataFrame(rows), tests)
+        rows += rows_
+    return DifferenceAnalysis(outcome, pd.DataFrame(rows, columns=["variable", "level", "n", "mean_sd", "test",
+                                                                  "statistic", "p", "stars", "posthoc"]),
+                              tests, notes, left_out, skipped)
+
+
+def _compare(data: pd.DataFrame, outcome: str, variable: str, book, posthoc_method: str) -> tuple[list[dict], object]:
+    """The rows of one grouping variable and the test behind them."""
+    groups_ = _groups(data, outcome, variable, "difference_analysis")
+    desc = _describe_groups(groups_)
+    codes = {level: i + 1 for i, level in enumerate(groups_)}
+    if len(groups_) == 2:
+        result = ttest(data, outcome, variable)
+        name, stat, p, post = "t", result.t, result.p, ""
+    else:
+        lev = stats.levene(*groups_.values(), center="mean")
+        if lev.pvalue < 0.05:
+            result = welch_anova(data, outcome, variable)
+            name, stat, p = "Welch F", result.F, result.p
+            method = "games-howell"
+        else:
+            result = anova(data, outcome, variable)
+            name, stat, p = "F", result.F, result.p
+            method = posthoc_method
+        post = ""
+        if p < 0.05:
+            ph = posthoc(data, outcome, variable, method=method, ci=False)
+            sig = ph[ph["p"] < 0.05]
+            post = ", ".join(f"{codes[r.group_a]}{'>' if r.mean_diff > 0 else '<'}{codes[r.group_b]}"
+                             for r in sig.itertuples())
+    rows = []
+    for i, (level, row) in enumerate(desc.iterrows()):
+        label = book.value_label(variable, level) if book is not None else str(level)
+        rows.append({"variable": (book.label(variable) if book is not None else variable) if i == 0 else "",
+                     "level": f"{codes[level]}. {label}" if len(groups_) > 2 else label,
+                     "n": int(row["n"]), "mean_sd": f"{row['mean']:.2f} ± {row['sd']:.2f}",
+                     "test": name if i == 0 else "", "statistic": stat if i == 0 else np.nan,
+                     "p": p if i == 0 else np.nan, "stars": _stars(p) if i == 0 else "",
+                     "posthoc": post if i == 0 else ""})
+    return rows, result
 
 
 __all__ = ["AnovaResult", "ChiSquareResult", "DifferenceAnalysis", "ExpectedCountWarning", "RankTestResult",

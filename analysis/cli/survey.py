@@ -272,9 +272,10 @@ def clean(
 @app.command()
 def report(
     data: str = typer.Argument(..., help=DATA_HELP),
-    out: Path = typer.Option(..., "--out", help="folder for report.html, report.docx and figures/"),
+    out: Path | None = typer.Option(None, "--out", help="folder for report.html, report.docx and figures/"),
     codebook: Path | None = typer.Option(None, "--codebook", help="codebook TOML"),
     spec: Path | None = typer.Option(None, "--spec", help="report spec TOML ([report] table)"),
+    init_spec: Path | None = typer.Option(None, "--init-spec", help="write a commented report spec TOML from the data's codebook, then stop"),
     lang: str | None = typer.Option(None, "--lang", help="zh or en (default: the spec's, else zh)"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing report"),
 ) -> None:
@@ -284,8 +285,18 @@ def report(
 
     if lang not in (None, "zh", "en"):
         _fail(f"--lang must be zh or en (got {lang!r})")
+    if init_spec is None and out is None:
+        _fail("give --out FOLDER for the report, or --init-spec report.toml to write a spec to edit")
+    if init_spec is not None and init_spec.exists() and not overwrite:
+        _fail(f"{init_spec} exists; pass --overwrite to replace it")
     try:
         loaded = load(data, codebook)
+        if init_spec is not None:
+            from survey.reporting import spec_template
+
+            init_spec.write_text(spec_template(loaded), encoding="utf-8")
+            console.print(f"wrote {init_spec}; edit it, then run with --spec {init_spec}")
+            return
         result = survey.report(loaded, out, spec=spec, lang=lang, overwrite=overwrite)
         for path in result.paths:
             console.print(f"wrote {path}")
