@@ -38,8 +38,8 @@ def _stars(p: float) -> str:
 
 
 def _frame(data: object, where: str) -> pd.DataFrame:
-    if isinstance(data, SurveyData):  # user-missing codes count as missing
-        return unpack(data, where)[0]
+    if isinstance(data, SurveyData):  # user-missing codes count as missing; scale names give scale scores
+        return unpack(data, where, scores=True)[0]
     if not isinstance(data, pd.DataFrame):
         data = getattr(data, "data", None)
         if not isinstance(data, pd.DataFrame):
@@ -821,7 +821,7 @@ def difference_analysis(data: pd.DataFrame, outcome: str, groups: Sequence[str],
     if small_groups not in ("error", "leave_out"):
         raise SurveyAnalysisError(f"difference_analysis: small_groups must be 'error' or 'leave_out', got {small_groups!r}")
     book = codebook or getattr(data, "codebook", None)
-    data = unpack(data, "difference_analysis")[0] if isinstance(data, SurveyData) else _frame(data, "difference_analysis")
+    data = _frame(data, "difference_analysis")
     rows, tests, notes, left_out, skipped = [], {}, [], [], {}
     for variable in groups:
         subset = data

@@ -14,10 +14,18 @@ from survey.codebook import Codebook, Scale, SurveyData
 from survey.errors import SurveyAnalysisError
 
 
-def unpack(data: object, where: str) -> tuple[pd.DataFrame, Codebook | None]:
-    """The DataFrame (user-missing codes set to NaN) and the codebook of `data`; no codebook for a DataFrame."""
+def unpack(data: object, where: str, *, scores: bool = False) -> tuple[pd.DataFrame, Codebook | None]:
+    """The DataFrame (user-missing codes set to NaN) and the codebook of `data`; no codebook for a DataFrame.
+
+    With `scores`, every codebook scale that is not already a column is added as a column of its
+    scale scores (survey.score_scales: reverse keys applied, the scale's own scoring), so an
+    analysis of variables can name a scale ("trust") as it names a column.
+    """
     if isinstance(data, SurveyData):
-        return without_user_missing(data.data, data.codebook), data.codebook
+        frame = without_user_missing(data.data, data.codebook)
+        if scores:
+            frame = with_scale_scores(frame, data.codebook)
+        return frame, data.codebook
     if isinstance(data, pd.DataFrame):
         return data, None
     raise SurveyAnalysisError(f"{where}: expected a pandas DataFrame or SurveyData, got {type(data).__name__}")
@@ -39,6 +47,17 @@ def without_user_missing(frame: pd.DataFrame, book: Codebook) -> pd.DataFrame:
     for name, values in masked.items():
         out[name] = values
     return out
+
+
+def with_scale_scores(frame: pd.DataFrame, book: Codebook) -> pd.DataFrame:
+    """`frame` plus a score column for each codebook scale not already a column (complete scales only)."""
+    from survey.cleaning import score_scales
+
+    wanted = {name: scale for name, scale in book.scales.items()
+              if name not in frame.columns and set(scale.items) <= set(frame.columns)}
+    if not wanted:
+        return frame
+    return pd.concat([frame, score_scales(frame, wanted)], axis=1)
 
 
 def scale_named(book: Codebook | None, name: str, where: str) -> Scale | None:

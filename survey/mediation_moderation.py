@@ -22,7 +22,7 @@ from survey.regression import check_collinearity, numeric_column, require_column
 def _complete_numeric(data: pd.DataFrame, roles: dict[str, str], covariates: list[str], where: str) -> pd.DataFrame:
     """Numeric, listwise-complete copy of the role columns and covariates (input untouched)."""
     if isinstance(data, SurveyData):  # user-missing codes count as missing
-        data = unpack(data, where)[0]
+        data = unpack(data, where, scores=True)[0]
     require_frame(data, where)
     names = [*roles.values(), *covariates]
     require_columns(data, names, where)

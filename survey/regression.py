@@ -151,12 +151,13 @@ def _code_predictor(values: pd.Series, name: str, reference: Reference, where: s
 def _codebook_predictors(data: object, predictors: Sequence[str], where: str) -> tuple[object, list[str]]:
     """The DataFrame of `data`; with a SurveyData, its labelled nominal predictors become categories.
 
-    User-missing codes count as missing. A nominal predictor with value labels is replaced by its
+    User-missing codes count as missing and codebook scale names give scale scores. A nominal
+    predictor with value labels is replaced by its
     labels as an ordered category (code order), so `build_design` dummy-codes it.
     """
     if not isinstance(data, SurveyData):
         return data, []
-    frame, book = unpack(data, where)
+    frame, book = unpack(data, where, scores=True)
     converted = {}
     for name in dict.fromkeys(predictors):
         if name in frame.columns and nominal_labelled(book, name) and pd.api.types.is_numeric_dtype(frame[name]):

@@ -153,3 +153,26 @@ def test_written_tables_have_ordinary_permissions_under_the_umask(example, tmp_p
         os.umask(previous)
     for written in (path, markdown):
         assert stat.S_IMODE(os.stat(written).st_mode) == 0o666 & ~umask
+
+
+def _manual_score(example, name: str) -> pd.Series:
+    """SPSS MEAN.n of a scale's items (n = the codebook's min_valid), reverse-keyed ones as high + low - x."""
+    scale = example.codebook.scales[name]
+    items = example.data[scale.items].astype(float).copy()
+    for item in scale.reverse:
+        items[item] = scale.high + scale.low - items[item]
+    return items.mean(axis=1).where(items.notna().sum(axis=1) >= scale.min_valid)
+
+
+def test_a_scale_name_among_variables_stands_for_its_scale_score(example):
+    sharing, trust = _manual_score(example, "sharing"), _manual_score(example, "trust")
+    both = pd.concat([sharing, trust], axis=1).dropna()
+    r = both.corr().iloc[0, 1]
+    result = survey.correlate(example, ["sharing", "trust"])
+    assert result.r.loc["sharing", "trust"] == pytest.approx(r, abs=1e-12)
+    # simple regression slope = cov(x, y) / var(x)
+    slope = both.cov().iloc[0, 1] / both.iloc[:, 0].var()
+    assert survey.ols(example, "trust", ["sharing"]).coefficients.loc["sharing", "B"] == pytest.approx(slope, rel=1e-10)
+    means = pd.concat([sharing.rename("s"), example.data["gender"]], axis=1).dropna().groupby("gender")["s"].mean()
+    groups = survey.anova(example, "sharing", "gender").groups
+    assert groups["mean"].to_numpy() == pytest.approx(means.to_numpy(), rel=1e-12)
