@@ -983,6 +983,7 @@ class OrdinalResult:
     zero_cells_percent: float
     converged: bool
     references: dict[str, object] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def to_frame(self) -> pd.DataFrame:
         """SPSS's "Parameter Estimates": thresholds then location parameters."""
@@ -1077,7 +1078,7 @@ def ordinal_regression(
     link: Literal["logit", "probit"] = "logit",
     levels: Sequence[object] | None = None,
     weights: str | None = None,
-    reference: Reference = "first",
+    reference: Reference = "last",
     information: Literal["observed", "expected"] = "observed",
 ) -> OrdinalResult:
     """Proportional-odds regression of an ordered outcome (R ``MASS::polr``, SPSS ``PLUM``).
@@ -1108,7 +1109,9 @@ def ordinal_regression(
         link: "logit" (proportional odds) or "probit".
         levels: outcome categories from lowest to highest (needed for plain text outcomes).
         weights: column of frequency weights.
-        reference: reference level of categorical predictors: "first" (R), "last" (SPSS) or a dict.
+        reference: reference level of categorical predictors: "last" (SPSS PLUM, the default),
+            "first" (R's treatment contrasts) or a dict. With a SurveyData, labelled nominal
+            predictors are dummy-coded too and scale names give scale scores, as in `ols`.
         information: "observed" (R polr's standard errors) or "expected" (SPSS PLUM's).
 
     Returns:
@@ -1125,7 +1128,10 @@ def ordinal_regression(
         >>> float(round(ordinal_regression(df, "y", ["x"]).coefficients.loc["x", "Estimate"], 3))
         1.342
     """
+    data, notes = _codebook_predictors(data, [predictors] if isinstance(predictors, str) else predictors,
+                                       "ordinal_regression")
     design = build_design(data, outcome, predictors, where="ordinal_regression", reference=reference, weights=weights)
+    notes += _reference_notes(design, reference)
     category, levels = _ordinal_outcome(design.y, outcome, levels)
     X, w = design.X.to_numpy(), design.weights
     J, p = len(levels), X.shape[1]
@@ -1192,6 +1198,7 @@ def ordinal_regression(
         zero_cells_percent=zero_percent,
         converged=converged,
         references=design.references,
+        notes=notes,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -176,3 +177,22 @@ def test_a_scale_name_among_variables_stands_for_its_scale_score(example):
     means = pd.concat([sharing.rename("s"), example.data["gender"]], axis=1).dropna().groupby("gender")["s"].mean()
     groups = survey.anova(example, "sharing", "gender").groups
     assert groups["mean"].to_numpy() == pytest.approx(means.to_numpy(), rel=1e-12)
+
+
+def test_oblimin_is_kaiser_normalized_by_default_as_spss_and_unnormalized_on_request_as_psych(example):
+    """SPSS FACTOR normalizes rows before every rotation (Kaiser 1958: divide each row by the
+    square root of its communality, rotate, multiply back); psych's fa passes oblimin to
+    GPArotation unnormalized (kaiser_normalize=False)."""
+    import inspect
+
+    from survey.factor import efa
+    from survey.rotation import rotate
+
+    assert inspect.signature(efa).parameters["kaiser_normalize"].default is True
+    unrotated = survey.efa(example, 4, method="paf", rotation="none").loadings.to_numpy()
+    h = np.sqrt((unrotated**2).sum(axis=1))
+    by_hand = rotate(unrotated / h[:, None], "oblimin", kaiser_normalize=False, tol=1e-8).loadings * h[:, None]
+    spss = rotate(unrotated, "oblimin", tol=1e-8).loadings
+    psych = rotate(unrotated, "oblimin", kaiser_normalize=False, tol=1e-8).loadings
+    assert spss == pytest.approx(by_hand, abs=1e-6)
+    assert np.abs(spss - psych).max() > 1e-4
