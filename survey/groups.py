@@ -555,7 +555,8 @@ class AncovaResult:
         table: Tests of Between-Subjects Effects: SS (Type III), df, MS, F, p, partial_eta2 for
             each covariate and each factor effect, then Error and Corrected total.
         adjusted_means: per factor level (index factor, level) the estimated marginal mean at
-            the covariate means (SPSS EMMEANS ... WITH(cov=MEAN)), its SE and 95% CI, and n.
+            the covariate means (SPSS EMMEANS ... WITH(cov=MEAN)), its SE and 95% CI, and n;
+            with a SurveyData also the level's value label.
         slopes: the homogeneity-of-regression-slopes test: one row per factor x covariate term
             (SS, df, F, p) from the model that adds those terms.
         coefficients: the pooled within-group slope of each covariate (B, SE, t, p).
@@ -648,6 +649,7 @@ def ancova(data: pd.DataFrame, dv: str, between: str | Sequence[str], covariates
     Returns:
         AncovaResult with `table`, `adjusted_means`, `slopes`, `coefficients` and `summary()`.
     """
+    book = data.codebook if isinstance(data, SurveyData) else None
     data = _frame(data, "ancova")
     factors = [between] if isinstance(between, str) else list(between)
     covs = [covariates] if isinstance(covariates, str) else list(covariates)
@@ -708,6 +710,8 @@ def ancova(data: pd.DataFrame, dv: str, between: str | Sequence[str], covariates
     V = ms_error * np.linalg.inv(X_full.T @ X_full)
     means = dict(zip(covs, X_cov.mean(axis=0).tolist(), strict=True))
     adjusted = _adjusted_means(frame, factors, levels, blocks, means, beta, V, df_error)
+    if book is not None:  # the codebook's value labels beside the codes
+        adjusted.insert(0, "label", [book.value_label(f, level) for f, level in adjusted.index])
     k = len(covs)
     se_cov = np.sqrt(np.diag(V))[1:1 + k]
     t_cov = beta[1:1 + k] / se_cov

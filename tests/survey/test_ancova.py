@@ -132,3 +132,11 @@ def test_ancova_errors_name_the_column():
     constant = DEPRESSION.assign(k=1.0)
     with pytest.raises(SurveyAnalysisError, match="'k' is constant"):
         survey.ancova(constant, "Post", "Condition", "k")
+
+
+def test_ancova_of_surveydata_labels_the_levels_and_takes_a_scale_as_covariate():
+    example = survey.load_example()
+    result = survey.ancova(example, "SAT", "channel", "trust")
+    labels = example.codebook["channel"].value_labels
+    assert result.adjusted_means["label"].tolist() == [labels[c] for c in (1, 2, 3, 4)]
+    assert "trust" in result.coefficients.index
