@@ -59,15 +59,13 @@ def item_data(
     items, too few items or too few respondents (`min_n`, default: more respondents than items).
     With a SurveyData, user-missing codes count as missing, a codebook scale name stands for its
     items and no items means every item of every codebook scale (never ids, demographics or
-    completion times).
+    completion times; every column when the codebook defines no scales).
     """
     if isinstance(data, SurveyData):
         data, book = unpack(data, what)
         items = expand_items(items, data, book, what)
         if items is None:
-            items = scale_items(book)
-            if not items:
-                raise FactorAnalysisError(f"{what}: the codebook defines no scales; name the item columns")
+            items = scale_items(book) or None  # a codebook without scales: every column, as for a DataFrame
     elif isinstance(items, str):
         items = expand_items(items, data, None, what)
     if not isinstance(data, pd.DataFrame):

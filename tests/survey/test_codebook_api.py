@@ -196,3 +196,11 @@ def test_oblimin_is_kaiser_normalized_by_default_as_spss_and_unnormalized_on_req
     psych = rotate(unrotated, "oblimin", kaiser_normalize=False, tol=1e-8).loadings
     assert spss == pytest.approx(by_hand, abs=1e-6)
     assert np.abs(spss - psych).max() > 1e-4
+
+
+def test_harman_on_surveydata_uses_the_scale_items_not_ids_or_durations(example):
+    # PCA share of the first component = largest eigenvalue of R / number of items (Podsakoff et al. 2003)
+    items = [item for scale in example.codebook.scales.values() for item in scale.items]
+    r = example.data[items].dropna().corr().to_numpy()
+    share = np.linalg.eigvalsh(r)[-1] / len(items)
+    assert survey.harman_single_factor(example).first_share == pytest.approx(share, rel=1e-10)
