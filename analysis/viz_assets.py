@@ -21,6 +21,8 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
+from survey.files import ordinary_dir_mode
+
 # the packages the dashboard's page needs (Vuetify app, require.js, icons, the grid layout,
 # and vega for Altair charts); the versions come from the installed Solara
 NEEDED = ("@widgetti/solara-vuetify-app", "requirejs", "font-awesome", "@widgetti/vue-grid-layout",
@@ -92,6 +94,7 @@ def _unpack(data: bytes, target: Path) -> None:
     """Unpack an npm tarball (files under package/) into `target`, replacing it atomically."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".onenet-", dir=target.parent))
+    os.chmod(staging, ordinary_dir_mode())  # it becomes `target`, an ordinary folder
     try:
         with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
             members = []

@@ -51,6 +51,7 @@ _LAZY: dict[str, str] = {
     # group comparisons
     "ttest": "survey.groups",
     "anova": "survey.groups",
+    "ancova": "survey.groups",
     "welch_anova": "survey.groups",
     "posthoc": "survey.groups",
     "repeated_measures_anova": "survey.repeated",

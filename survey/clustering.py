@@ -16,7 +16,9 @@ from scipy.cluster import hierarchy
 from scipy.spatial.distance import cdist, pdist, squareform
 
 from survey.checks import as_frame, column_list, finite_matrix
+from survey.codebook import SurveyData
 from survey.errors import SurveyAnalysisError
+from survey.inputs import unpack
 
 LINKAGES = ("ward", "average", "complete", "single")
 
@@ -95,7 +97,10 @@ class ClusterResult:
 
 def _prepare(data: object, variables: Sequence[str] | None, k: int, standardize: bool,
              where: str) -> tuple[pd.DataFrame, list[str], np.ndarray, np.ndarray]:
-    frame = as_frame(data, where)
+    if isinstance(data, SurveyData):  # user-missing codes count as missing; scale names give scale scores
+        frame = unpack(data, where, scores=True)[0]
+    else:
+        frame = as_frame(data, where)
     columns = column_list(frame, variables, where, minimum=1)
     raw = finite_matrix(frame, columns, where)
     if not isinstance(k, (int, np.integer)) or not 2 <= k < len(raw):

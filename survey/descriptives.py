@@ -34,6 +34,30 @@ def _column(frame: pd.DataFrame, name: str, where: str) -> pd.Series:
     return frame[name]
 
 
+def resolve_name(frame: pd.DataFrame, book: Codebook, name: str, where: str) -> str:
+    """`name` itself if it is a column, else the one column whose codebook label is `name` (e.g. 城市)."""
+    if name in frame.columns:
+        return name
+    labelled = [column for column in frame.columns if book.variables.get(column) is not None
+                and book.variables[column].label == name]
+    if len(labelled) == 1:
+        return labelled[0]
+    if len(labelled) > 1:
+        raise SurveyAnalysisError(f"{where}: the label {name!r} belongs to several columns {labelled}; "
+                                  "name the column")
+    raise SurveyAnalysisError(f"{where}: no column {name!r}; columns: {list(map(str, frame.columns))[:30]}")
+
+
+def is_text(column: pd.Series) -> bool:
+    """True for a column of answers in words (no cell reads as a number), e.g. a city name."""
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+        return False
+    present = column.dropna()
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return True
+    return bool(len(present)) and bool(pd.to_numeric(present, errors="coerce").isna().all())
+
+
 def _sort_key(value: object) -> tuple[int, float | str]:
     try:
         return (0, float(value))  # type: ignore[arg-type]
@@ -48,10 +72,15 @@ def frequencies(data: pd.DataFrame | SurveyData, variable: str, codebook: Codebo
     (when anything is missing), each user-missing code, "System missing", and the grand "Total".
     Columns: value, label, n, percent (of all rows), valid_percent and cumulative_percent (of
     valid values only). User-missing codes are those the codebook lists for the variable that
-    are still present in the data (read with user_missing="keep").
+    are still present in the data (read with user_missing="keep"). Text columns (城市 = 北京,
+    上海, ...) are tabulated by their answers, blank answers counting as missing; `variable` may
+    be a column name or a codebook variable label.
     """
     frame, book = _unpack(data, codebook)
+    variable = resolve_name(frame, book, variable, "frequencies")
     values = _column(frame, variable, "frequencies")
+    if is_text(values):  # empty answers of a text question are missing, as SPSS treats blank strings
+        values = values.mask(values.astype(str).str.strip() == "")
     var = book.get(variable)
     user_missing = var.is_user_missing(values) if (var.missing_values or var.missing_range) else \
         pd.Series(False, index=values.index)
@@ -152,18 +181,30 @@ def describe(data: pd.DataFrame | SurveyData, items: Sequence[str] | None = None
     """SPSS DESCRIPTIVES (with skewness and kurtosis) of numeric items, one row per item.
 
     Each item uses its own valid values (SPSS "exclude cases pairwise"). Columns: label, n, mean,
-    sd, min, max, skewness, se_skewness, kurtosis, se_kurtosis.
+    sd, min, max, skewness, se_skewness, kurtosis, se_kurtosis. A text column (every answer in
+    words, e.g. a city) gets a row with its number of non-blank answers and no statistics, as
+    SPSS lists a string variable's N; its name is in ``table.attrs["text"]`` (tabulate it with
+    frequencies()). By default every numeric and text column is described, except the columns
+    the codebook marks personal. Items may be column names or codebook labels; a column of
+    numbers with stray words in it ("4分") is an error naming the column.
     """
     frame, book = _unpack(data, codebook)
-    names = list(items) if items is not None else [c for c in frame.columns
-                                                   if pd.api.types.is_numeric_dtype(frame[c])]
+    personal = set(book.personal_columns())
+    names = [resolve_name(frame, book, name, "describe") for name in items] if items is not None else \
+        [c for c in frame.columns if c not in personal and
+         (pd.api.types.is_numeric_dtype(frame[c]) or is_text(frame[c]))]
     if not names:
         raise SurveyAnalysisError("describe: no items given and no numeric columns in the data")
     if len(frame) == 0:
         raise SurveyAnalysisError(f"describe: no respondents (the data has {frame.shape[1]} columns "
                                   "and no rows)")
-    rows = {}
+    rows, text = {}, []
     for name in names:
+        if is_text(frame[name]):
+            answered = frame[name].dropna().astype(str).str.strip() != ""
+            rows[name] = {"label": book.label(name), "n": int(answered.sum())}
+            text.append(name)
+            continue
         x = _numeric(frame, name).dropna().to_numpy()
         n = x.size
         rows[name] = {"label": book.label(name), "n": n,
@@ -172,8 +213,10 @@ def describe(data: pd.DataFrame | SurveyData, items: Sequence[str] | None = None
                       "min": float(x.min()) if n else np.nan, "max": float(x.max()) if n else np.nan,
                       "skewness": skewness(x), "se_skewness": se_skewness(n),
                       "kurtosis": kurtosis(x), "se_kurtosis": se_kurtosis(n)}
-    table = pd.DataFrame.from_dict(rows, orient="index")
+    table = pd.DataFrame.from_dict(rows, orient="index").reindex(columns=[
+        "label", "n", "mean", "sd", "min", "max", "skewness", "se_skewness", "kurtosis", "se_kurtosis"])
     table.index.name = "item"
+    table.attrs["text"] = text
     return table
 
 

@@ -14,7 +14,9 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from survey.codebook import SurveyData
 from survey.errors import SurveyAnalysisError
+from survey.inputs import expand_items, scale_items, unpack
 from survey.rotation import OBLIQUE, ROTATIONS, rotate
 
 Missing = Literal["listwise", "pairwise"]
@@ -43,8 +45,8 @@ class ConvergenceWarning(UserWarning):
 
 
 def item_data(
-    data: pd.DataFrame,
-    items: list[str] | None = None,
+    data: pd.DataFrame | SurveyData,
+    items: str | list[str] | None = None,
     *,
     missing: Missing = "listwise",
     min_items: int = 2,
@@ -55,7 +57,17 @@ def item_data(
 
     Raises FactorAnalysisError naming the column for missing columns, non-numeric cells, constant
     items, too few items or too few respondents (`min_n`, default: more respondents than items).
+    With a SurveyData, user-missing codes count as missing, a codebook scale name stands for its
+    items and no items means every item of every codebook scale (never ids, demographics or
+    completion times; every column when the codebook defines no scales).
     """
+    if isinstance(data, SurveyData):
+        data, book = unpack(data, what)
+        items = expand_items(items, data, book, what)
+        if items is None:
+            items = scale_items(book) or None  # a codebook without scales: every column, as for a DataFrame
+    elif isinstance(items, str):
+        items = expand_items(items, data, None, what)
     if not isinstance(data, pd.DataFrame):
         raise FactorAnalysisError(f"{what} needs a pandas DataFrame, got {type(data).__name__}")
     if missing not in ("listwise", "pairwise"):
@@ -184,7 +196,7 @@ class KMOResult:
         return f"Kaiser-Meyer-Olkin MSA = {self.overall:.3f} (n = {self.n})\n" + self.msa.round(3).to_string()
 
 
-def kmo(data: pd.DataFrame, items: list[str] | None = None, *, missing: Missing = "listwise") -> KMOResult:
+def kmo(data: pd.DataFrame | SurveyData, items: str | list[str] | None = None, *, missing: Missing = "listwise") -> KMOResult:
     """Kaiser-Meyer-Olkin measure of sampling adequacy (overall and per item).
 
     KMO = sum r_ij^2 / (sum r_ij^2 + sum q_ij^2) over i != j, where q_ij = -S_ij / sqrt(S_ii S_jj)
@@ -231,7 +243,7 @@ class BartlettResult:
         return f"Bartlett's test of sphericity: chi2({self.df}) = {self.chi2:.3f}, p = {self.p:.3g}, n = {self.n}"
 
 
-def bartlett(data: pd.DataFrame, items: list[str] | None = None, *, missing: Missing = "listwise") -> BartlettResult:
+def bartlett(data: pd.DataFrame | SurveyData, items: str | list[str] | None = None, *, missing: Missing = "listwise") -> BartlettResult:
     """Bartlett's (1950) test of sphericity, as SPSS's KMO and Bartlett's Test table prints it.
 
     chi2 = -(n - 1 - (2p + 5) / 6) ln|R| with df = p(p - 1) / 2 (psych::cortest.bartlett).
@@ -481,13 +493,13 @@ class EFAResult:
 
 
 def efa(
-    data: pd.DataFrame,
+    data: pd.DataFrame | SurveyData,
     n_factors: int | None = None,
     method: Literal["pca", "paf", "minres", "ml"] = "minres",
     rotation: Literal["none", "varimax", "quartimax", "equamax", "promax", "oblimin"] = "varimax",
     kaiser_normalize: bool = True,
     *,
-    items: list[str] | None = None,
+    items: str | list[str] | None = None,
     missing: Missing = "listwise",
     power: int = 4,
     gamma: float = 0.0,
@@ -514,10 +526,13 @@ def efa(
     SPSS normalizes; pass kaiser_normalize=False to reproduce psych there.
 
     Args:
-        data: respondents x items DataFrame.
+        data: respondents x items DataFrame, or a SurveyData (user-missing codes count as missing).
         n_factors: factors to extract; None uses the Kaiser rule (eigenvalues > 1).
-        method, rotation, kaiser_normalize: see above.
-        items: item columns (default: all columns).
+        method, rotation, kaiser_normalize: see above. kaiser_normalize=True (default) is SPSS's
+            FACTOR default; False is psych's behaviour for oblimin, quartimax and equamax.
+        items: item columns or codebook scale names. Default: every column of a DataFrame; for a
+            SurveyData every item of its codebook scales (not ids, demographics or durations).
+            Reverse-keyed items enter as answered, so they load negatively.
         missing: "listwise" (default) or "pairwise" deletion for the correlation matrix.
         power: promax power; gamma: oblimin gamma; max_iter, tol: PAF iteration control.
         rotation_tol: rotation convergence (relative varimax criterion change, or projected
@@ -668,8 +683,8 @@ def _fa_values(r: np.ndarray) -> np.ndarray:
 
 
 def parallel_analysis(
-    data: pd.DataFrame,
-    items: list[str] | None = None,
+    data: pd.DataFrame | SurveyData,
+    items: str | list[str] | None = None,
     *,
     n_iter: int = 20,
     seed: int | None = None,

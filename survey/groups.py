@@ -20,7 +20,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from survey.codebook import SurveyData
 from survey.errors import SurveyAnalysisError, SurveyAnalysisWarning
+from survey.inputs import unpack
 
 
 class SmallGroupWarning(SurveyAnalysisWarning):
@@ -36,6 +38,8 @@ def _stars(p: float) -> str:
 
 
 def _frame(data: object, where: str) -> pd.DataFrame:
+    if isinstance(data, SurveyData):  # user-missing codes count as missing; scale names give scale scores
+        return unpack(data, where, scores=True)[0]
     if not isinstance(data, pd.DataFrame):
         data = getattr(data, "data", None)
         if not isinstance(data, pd.DataFrame):
@@ -65,7 +69,7 @@ def _groups(data: pd.DataFrame, dv: str, between: str, where: str, *, min_size: 
     groups: dict[object, np.ndarray] = {}
     for level in sorted(data.loc[ok, between].unique(), key=lambda v: (str(type(v)), v)):
         groups[level] = y[ok & (data[between] == level)].to_numpy()
-    small = [g for g, v in groups.items() if v.size < min_size]
+    small = [g.item() if isinstance(g, np.generic) else g for g, v in groups.items() if v.size < min_size]
     if small:
         raise SurveyAnalysisError(f"{where}: group(s) {small} of {between!r} have fewer than {min_size} "
                                   f"members; merge or drop them")
@@ -203,8 +207,18 @@ class AnovaResult:
         return self.table.copy()
 
     def summary(self) -> str:
-        return (f"ANOVA (Type {self.ss_type} SS): F({self.df[0]:g}, {self.df[1]:g}) = {self.F:.3f}, "
-                f"p = {self.p:.4g}, eta² = {self.eta2:.3f}\n{self.table.round(4).to_string()}")
+        """One line per effect (F, p, partial eta²; one-way also eta²) and the ANOVA table."""
+        effects = self.table.drop(index=["Error", "Corrected total"], errors="ignore")
+        error_df = self.df[1]
+        if len(effects) == 1:
+            lines = [f"ANOVA (Type {self.ss_type} SS): F({self.df[0]:g}, {error_df:g}) = {self.F:.3f}, "
+                     f"p = {self.p:.4g}, eta² = {self.eta2:.3f}, partial eta² = "
+                     f"{effects['partial_eta2'].iloc[0]:.3f}"]
+        else:
+            lines = [f"ANOVA (Type {self.ss_type} SS, sum-to-zero coding as SPSS GLM)"]
+            lines += [f"  {name}: F({row.df:g}, {error_df:g}) = {row.F:.3f}, p = {row.p:.4g}, "
+                      f"partial eta² = {row.partial_eta2:.3f}" for name, row in effects.iterrows()]
+        return "\n".join(lines) + "\n" + self.table.round(4).to_string()
 
 
 def _sum_coded(levels: pd.Series, name: str) -> tuple[np.ndarray, list[str]]:
@@ -534,66 +548,342 @@ def chi2_test(data: pd.DataFrame | None = None, row: str | None = None, col: str
 # ---- difference analysis ------------------------------------------------------------------------
 
 @dataclass
-class DifferenceAnalysis:
-    """An outcome compared across demographic variables (the 差异分析 table of a thesis)."""
+class AncovaResult:
+    """Analysis of covariance as SPSS GLM UNIANOVA prints it.
 
-    outcome: str
+    Attributes:
+        table: Tests of Between-Subjects Effects: SS (Type III), df, MS, F, p, partial_eta2 for
+            each covariate and each factor effect, then Error and Corrected total.
+        adjusted_means: per factor level (index factor, level) the estimated marginal mean at
+            the covariate means (SPSS EMMEANS ... WITH(cov=MEAN)), its SE and 95% CI, and n;
+            with a SurveyData also the level's value label.
+        slopes: the homogeneity-of-regression-slopes test: one row per factor x covariate term
+            (SS, df, F, p) from the model that adds those terms.
+        coefficients: the pooled within-group slope of each covariate (B, SE, t, p).
+        covariate_means: the means the adjusted means are evaluated at.
+        n: cases used (listwise over the outcome, factors and covariates).
+        notes: what was done (coding, SS type, where the means are evaluated).
+    """
+
     table: pd.DataFrame
-    tests: dict[str, object] = field(default_factory=dict)
+    adjusted_means: pd.DataFrame
+    slopes: pd.DataFrame
+    coefficients: pd.DataFrame
+    covariate_means: dict[str, float]
+    n: int
+    notes: list[str] = field(default_factory=list)
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
 
     def summary(self) -> str:
-        return f"Differences in {self.outcome}\n{self.table.to_string()}"
+        """Effects with partial eta², the adjusted means and the slopes test as plain text."""
+        error_df = self.table.loc["Error", "df"]
+        effects = self.table.drop(index=["Error", "Corrected total"])
+        lines = [f"ANCOVA (Type III SS, sum-to-zero coding as SPSS GLM), n = {self.n}"]
+        lines += [f"  {name}: F({row.df:g}, {error_df:g}) = {row.F:.3f}, p = {row.p:.4g}, "
+                  f"partial eta² = {row.partial_eta2:.3f}" for name, row in effects.iterrows()]
+        lines += [f"  homogeneity of slopes, {name}: F({row.df:g}, {row.df_error:g}) = {row.F:.3f}, p = {row.p:.4g}"
+                  for name, row in self.slopes.iterrows()]
+        at = ", ".join(f"{k} = {v:.4g}" for k, v in self.covariate_means.items())
+        return "\n".join([*lines, self.table.round(4).to_string(),
+                          f"Estimated marginal means at {at}", self.adjusted_means.round(4).to_string()])
+
+
+def _effect_blocks(frame: pd.DataFrame, factors: list[str]) -> tuple[dict[str, np.ndarray], dict[str, list]]:
+    """Sum-to-zero coded columns of every factor and factor interaction, and each factor's levels."""
+    blocks: dict[str, np.ndarray] = {}
+    levels: dict[str, list] = {}
+    for f in factors:
+        blocks[f], _ = _sum_coded(frame[f], f)
+        levels[f] = sorted(frame[f].unique(), key=lambda v: (str(type(v)), v))
+    for r in range(2, len(factors) + 1):
+        for combo in itertools.combinations(factors, r):
+            product = blocks[combo[0]]
+            for f in combo[1:]:
+                product = np.einsum("ni,nj->nij", product, blocks[f]).reshape(len(frame), -1)
+            blocks[" x ".join(combo)] = product
+    return blocks, levels
+
+
+def _cell_row(cell: dict[str, object], factors: list[str], levels: dict[str, list]) -> dict[str, np.ndarray]:
+    """The sum-to-zero coded design row of one cell of the factors (the same blocks as `_effect_blocks`)."""
+    codes = {}
+    for f in factors:
+        last = levels[f][-1]
+        codes[f] = np.array([1.0 if cell[f] == c else (-1.0 if cell[f] == last else 0.0) for c in levels[f][:-1]])
+    out = dict(codes)
+    for r in range(2, len(factors) + 1):
+        for combo in itertools.combinations(factors, r):
+            product = codes[combo[0]]
+            for f in combo[1:]:
+                product = np.outer(product, codes[f]).ravel()
+            out[" x ".join(combo)] = product
+    return out
+
+
+def ancova(data: pd.DataFrame, dv: str, between: str | Sequence[str], covariates: str | Sequence[str]
+           ) -> AncovaResult:
+    """Analysis of covariance with Type III sums of squares, adjusted means and the slopes test (SPSS GLM).
+
+    Model: dv = b0 + sum_c b_c cov_c + factor effects (sum-to-zero coded, with all factor
+    interactions), by least squares. Each term's Type III SS is the rise in the residual SS when
+    its columns are dropped from the full model; F = (SS / df) / MS_error; partial eta² =
+    SS / (SS + SS_error). Estimated marginal (adjusted) means: the model's prediction for each
+    cell at the covariate means, averaged with equal weight over the levels of the other factors
+    (SPSS EMMEANS WITH(cov=MEAN)); SE = sqrt(l' V l) with V the coefficient covariance, CI with
+    t on the error df. With one factor and one covariate the adjusted mean of group j is
+    ybar_j - b_w (xbar_j - xbar), b_w the pooled within-group slope. Homogeneity of regression
+    slopes: the F test of each factor x covariate term (Type III, in the model that adds all of
+    them), as SPSS's custom model factor*covariate.
+
+    Checked against jamovi's ancova (jmv, Type III) on Maxwell, Delaney & Kelley's Table 9.7
+    depression data and Rutherford's (2001, p. 120) worked example (tests/survey/test_ancova.py).
+
+    Args:
+        data: one row per respondent (DataFrame or SurveyData; user-missing codes count as missing).
+        dv: numeric outcome.
+        between: one to three factors.
+        covariates: one or more numeric covariates.
+
+    Returns:
+        AncovaResult with `table`, `adjusted_means`, `slopes`, `coefficients` and `summary()`.
+    """
+    book = data.codebook if isinstance(data, SurveyData) else None
+    data = _frame(data, "ancova")
+    factors = [between] if isinstance(between, str) else list(between)
+    covs = [covariates] if isinstance(covariates, str) else list(covariates)
+    if not 1 <= len(factors) <= 3:
+        raise SurveyAnalysisError("ancova: give one to three between-subjects factors")
+    if not covs:
+        raise SurveyAnalysisError("ancova: give at least one covariate (without one, use anova)")
+    if len({dv, *factors, *covs}) != 1 + len(factors) + len(covs):
+        raise SurveyAnalysisError("ancova: the outcome, factors and covariates must be different columns")
+    y_all = _numeric(data, dv, "ancova")
+    for f in factors:
+        if f not in data.columns:
+            raise SurveyAnalysisError(f"ancova: no factor column {f!r}")
+    cov_all = {c: _numeric(data, c, "ancova") for c in covs}
+    ok = y_all.notna() & data[factors].notna().all(axis=1)
+    for values in cov_all.values():
+        ok &= values.notna()
+    frame = data.loc[ok, factors]
+    y = y_all[ok].to_numpy()
+    X_cov = np.column_stack([cov_all[c][ok].to_numpy() for c in covs])
+    for j, c in enumerate(covs):
+        if np.ptp(X_cov[:, j]) == 0:
+            raise SurveyAnalysisError(f"ancova: covariate {c!r} is constant in the complete cases")
+    if np.ptp(y) == 0:
+        raise SurveyAnalysisError(f"ancova: outcome {dv!r} is constant")
+    for f in factors:
+        counts = frame[f].value_counts()
+        if len(counts) < 2:
+            raise SurveyAnalysisError(f"ancova: factor {f!r} has fewer than 2 levels with complete data")
+    blocks, levels = _effect_blocks(frame, factors)
+    terms = {c: X_cov[:, [j]] for j, c in enumerate(covs)} | blocks
+    n = len(y)
+    X_full = np.column_stack([np.ones(n), *terms.values()])
+    rank = np.linalg.matrix_rank(X_full)
+    if rank < X_full.shape[1]:
+        raise SurveyAnalysisError("ancova: the design is singular (an empty cell, or a covariate that is a "
+                                  "function of the factors)")
+    df_error = n - rank
+    if df_error < 1:
+        raise SurveyAnalysisError("ancova: no error degrees of freedom")
+    beta, *_ = np.linalg.lstsq(X_full, y, rcond=None)
+    resid = y - X_full @ beta
+    rss_full = float(resid @ resid)
+    ms_error = rss_full / df_error
+    rows = {}
+    for name, block in terms.items():
+        others = [b for k, b in terms.items() if k != name]
+        ss = _rss(np.column_stack([np.ones(n), *others]), y) - rss_full
+        df = block.shape[1]
+        F = (ss / df) / ms_error
+        rows[name] = {"SS": ss, "df": df, "MS": ss / df, "F": F, "p": float(stats.f.sf(F, df, df_error)),
+                      "partial_eta2": ss / (ss + rss_full)}
+    rows["Error"] = {"SS": rss_full, "df": df_error, "MS": ms_error, "F": np.nan, "p": np.nan, "partial_eta2": np.nan}
+    rows["Corrected total"] = {"SS": float(((y - y.mean()) ** 2).sum()), "df": n - 1, "MS": np.nan, "F": np.nan,
+                               "p": np.nan, "partial_eta2": np.nan}
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "source"
+    V = ms_error * np.linalg.inv(X_full.T @ X_full)
+    means = dict(zip(covs, X_cov.mean(axis=0).tolist(), strict=True))
+    adjusted = _adjusted_means(frame, factors, levels, blocks, means, beta, V, df_error)
+    if book is not None:  # the codebook's value labels beside the codes
+        adjusted.insert(0, "label", [book.value_label(f, level) for f, level in adjusted.index])
+    k = len(covs)
+    se_cov = np.sqrt(np.diag(V))[1:1 + k]
+    t_cov = beta[1:1 + k] / se_cov
+    coefficients = pd.DataFrame({"B": beta[1:1 + k], "SE": se_cov, "t": t_cov,
+                                 "p": 2 * stats.t.sf(np.abs(t_cov), df_error)}, index=pd.Index(covs, name="covariate"))
+    slopes = _slopes_test(y, terms, blocks, factors, covs, X_cov)
+    notes = ["Type III sums of squares, factors sum-to-zero coded (SPSS GLM)",
+             "adjusted means at " + ", ".join(f"{c} = {m:.4g}" for c, m in means.items())]
+    significant = slopes[slopes["p"] < 0.05]
+    if len(significant):
+        notes.append("regression slopes differ across groups (" + ", ".join(significant.index) +
+                     ", p < .05): the ANCOVA assumption of homogeneous slopes does not hold")
+    return AncovaResult(table, adjusted, slopes, coefficients, means, n, notes)
+
+
+def _adjusted_means(frame, factors, levels, blocks, means, beta, V, df_error) -> pd.DataFrame:
+    t_crit = stats.t.ppf(0.975, df_error)
+    rows = []
+    for f in factors:
+        others = [g for g in factors if g != f]
+        for level in levels[f]:
+            combos = list(itertools.product(*[levels[g] for g in others])) or [()]
+            vectors = []
+            for combo in combos:
+                cell = {f: level, **dict(zip(others, combo, strict=True))}
+                coded = _cell_row(cell, factors, levels)
+                vectors.append(np.concatenate([[1.0], list(means.values()), *[coded[k] for k in blocks]]))
+            weights = np.mean(vectors, axis=0)
+            estimate = float(weights @ beta)
+            se = float(np.sqrt(weights @ V @ weights))
+            rows.append({"factor": f, "level": level, "n": int((frame[f] == level).sum()), "mean": estimate,
+                         "SE": se, "CI_low": estimate - t_crit * se, "CI_high": estimate + t_crit * se})
+    return pd.DataFrame(rows).set_index(["factor", "level"])
+
+
+def _slopes_test(y, terms, blocks, factors, covs, X_cov) -> pd.DataFrame:
+    """F test of each factor x covariate term in the model with all of them (homogeneity of slopes)."""
+    n = len(y)
+    interactions = {f"{f} x {c}": blocks[f] * X_cov[:, [j]] for f in factors for j, c in enumerate(covs)}
+    extended = terms | interactions
+    X = np.column_stack([np.ones(n), *extended.values()])
+    rank = np.linalg.matrix_rank(X)
+    rss = _rss(X, y)
+    df_error = n - rank
+    rows = {}
+    for name, block in interactions.items():
+        others = [b for k, b in extended.items() if k != name]
+        ss = _rss(np.column_stack([np.ones(n), *others]), y) - rss
+        df = block.shape[1]
+        F = (ss / df) / (rss / df_error) if df_error > 0 else np.nan
+        rows[name] = {"SS": ss, "df": df, "df_error": df_error, "F": F,
+                      "p": float(stats.f.sf(F, df, df_error)) if df_error > 0 else np.nan}
+    return pd.DataFrame.from_dict(rows, orient="index").rename_axis("term")
+
+
+@dataclass
+class DifferenceAnalysis:
+    """An outcome compared across demographic variables (the 差异分析 table of a thesis).
+
+    `notes` name the groups left out (by value label) and the variables that could not be compared;
+    `left_out` holds (variable, group label, n) of each group left out, `skipped` variable -> reason.
+    """
+
+    outcome: str
+    table: pd.DataFrame
+    tests: dict[str, object] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    left_out: list[tuple[str, str, int]] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def summary(self) -> str:
+        notes = "".join(f"\nNote: {note}" for note in self.notes)
+        return f"Differences in {self.outcome}\n{self.table.to_string()}{notes}"
+
+
+def _leave_out_small_groups(data: pd.DataFrame, outcome: str, variable: str, book, notes: list[str],
+                            left_out: list[tuple[str, str, int]]) -> pd.DataFrame:
+    """`data` without the groups of `variable` that have fewer than 2 answers of `outcome` (noted by label)."""
+    if variable not in data.columns:
+        raise SurveyAnalysisError(f"difference_analysis: no group column {variable!r}")
+    answered = data[outcome].notna() & data[variable].notna()
+    counts = data.loc[answered, variable].value_counts()
+    small = [level for level, n in counts.items() if n < 2]
+    if not small:
+        return data
+    labels = [(book.value_label(variable, level) if book is not None else str(level), int(counts[level]))
+              for level in small]
+    left_out += [(variable, label, n) for label, n in labels]
+    names = ", ".join(f"{label} (n = {n})" for label, n in labels)
+    label = book.label(variable) if book is not None else variable
+    notes.append(f"{label}: {names} left out of the comparison of {outcome} (fewer than 2 respondents)")
+    return data.loc[~data[variable].isin(small)]
 
 
 def difference_analysis(data: pd.DataFrame, outcome: str, groups: Sequence[str], *, codebook=None,
-                        posthoc_method: Literal["tukey", "games-howell", "bonferroni", "lsd"] = "tukey"
-                        ) -> DifferenceAnalysis:
+                        posthoc_method: Literal["tukey", "games-howell", "bonferroni", "lsd"] = "tukey",
+                        small_groups: Literal["error", "leave_out"] = "error") -> DifferenceAnalysis:
     """t-test (2 groups; Welch when Levene's p < .05) or one-way ANOVA (3+; Welch's F when Levene's
     p < .05) of `outcome` for each variable in `groups`, with post hoc summaries like "1>3".
 
+    Groups are shown by their codebook value labels (a SurveyData's own codebook, or `codebook`).
+    A group with fewer than 2 respondents is an error naming it, or with
+    ``small_groups="leave_out"`` is left out with a note naming it by its label; a variable that
+    then has fewer than 2 groups, or cannot be compared at all, is skipped with a note.
+
     Returns rows: variable, level (label), n, mean ± sd, test, statistic, p, stars, posthoc.
     """
-    data = _frame(data, "difference_analysis")
+    if small_groups not in ("error", "leave_out"):
+        raise SurveyAnalysisError(f"difference_analysis: small_groups must be 'error' or 'leave_out', got {small_groups!r}")
     book = codebook or getattr(data, "codebook", None)
-    rows, tests = [], {}
+    data = _frame(data, "difference_analysis")
+    rows, tests, notes, left_out, skipped = [], {}, [], [], {}
     for variable in groups:
-        groups_ = _groups(data, outcome, variable, "difference_analysis")
-        desc = _describe_groups(groups_)
-        codes = {level: i + 1 for i, level in enumerate(groups_)}
-        if len(groups_) == 2:
-            result = ttest(data, outcome, variable)
-            name, stat, p, post = "t", result.t, result.p, ""
+        subset = data
+        if small_groups == "leave_out":
+            _numeric(data, outcome, "difference_analysis")
+            subset = _leave_out_small_groups(data, outcome, variable, book, notes, left_out)
+            try:
+                rows_, result = _compare(subset, outcome, variable, book, posthoc_method)
+            except SurveyAnalysisError as error:
+                label = book.label(variable) if book is not None else variable
+                notes.append(f"{label}: not compared ({error})")
+                skipped[variable] = str(error)
+                continue
         else:
-            lev = stats.levene(*groups_.values(), center="mean")
-            if lev.pvalue < 0.05:
-                result = welch_anova(data, outcome, variable)
-                name, stat, p = "Welch F", result.F, result.p
-                method = "games-howell"
-            else:
-                result = anova(data, outcome, variable)
-                name, stat, p = "F", result.F, result.p
-                method = posthoc_method
-            post = ""
-            if p < 0.05:
-                ph = posthoc(data, outcome, variable, method=method, ci=False)
-                sig = ph[ph["p"] < 0.05]
-                post = ", ".join(f"{codes[r.group_a]}{'>' if r.mean_diff > 0 else '<'}{codes[r.group_b]}"
-                                 for r in sig.itertuples())
+            rows_, result = _compare(subset, outcome, variable, book, posthoc_method)
         tests[variable] = result
-        for i, (level, row) in enumerate(desc.iterrows()):
-            label = book.value_label(variable, level) if book is not None else str(level)
-            rows.append({"variable": (book.label(variable) if book is not None else variable) if i == 0 else "",
-                         "level": f"{codes[level]}. {label}" if len(groups_) > 2 else label,
-                         "n": int(row["n"]), "mean_sd": f"{row['mean']:.2f} ± {row['sd']:.2f}",
-                         "test": name if i == 0 else "", "statistic": stat if i == 0 else np.nan,
-                         "p": p if i == 0 else np.nan, "stars": _stars(p) if i == 0 else "",
-                         "posthoc": post if i == 0 else ""})
-    return DifferenceAnalysis(outcome, pd.DataFrame(rows), tests)
+        rows += rows_
+    return DifferenceAnalysis(outcome, pd.DataFrame(rows, columns=["variable", "level", "n", "mean_sd", "test",
+                                                                  "statistic", "p", "stars", "posthoc"]),
+                              tests, notes, left_out, skipped)
 
 
-__all__ = ["AnovaResult", "ChiSquareResult", "DifferenceAnalysis", "ExpectedCountWarning", "RankTestResult",
-           "SmallGroupWarning", "TTestResult", "WelchResult", "anova", "chi2_test", "difference_analysis",
+def _compare(data: pd.DataFrame, outcome: str, variable: str, book, posthoc_method: str) -> tuple[list[dict], object]:
+    """The rows of one grouping variable and the test behind them."""
+    groups_ = _groups(data, outcome, variable, "difference_analysis")
+    desc = _describe_groups(groups_)
+    codes = {level: i + 1 for i, level in enumerate(groups_)}
+    if len(groups_) == 2:
+        result = ttest(data, outcome, variable)
+        name, stat, p, post = "t", result.t, result.p, ""
+    else:
+        lev = stats.levene(*groups_.values(), center="mean")
+        if lev.pvalue < 0.05:
+            result = welch_anova(data, outcome, variable)
+            name, stat, p = "Welch F", result.F, result.p
+            method = "games-howell"
+        else:
+            result = anova(data, outcome, variable)
+            name, stat, p = "F", result.F, result.p
+            method = posthoc_method
+        post = ""
+        if p < 0.05:
+            ph = posthoc(data, outcome, variable, method=method, ci=False)
+            sig = ph[ph["p"] < 0.05]
+            post = ", ".join(f"{codes[r.group_a]}{'>' if r.mean_diff > 0 else '<'}{codes[r.group_b]}"
+                             for r in sig.itertuples())
+    rows = []
+    for i, (level, row) in enumerate(desc.iterrows()):
+        label = book.value_label(variable, level) if book is not None else str(level)
+        rows.append({"variable": (book.label(variable) if book is not None else variable) if i == 0 else "",
+                     "level": f"{codes[level]}. {label}" if len(groups_) > 2 else label,
+                     "n": int(row["n"]), "mean_sd": f"{row['mean']:.2f} ± {row['sd']:.2f}",
+                     "test": name if i == 0 else "", "statistic": stat if i == 0 else np.nan,
+                     "p": p if i == 0 else np.nan, "stars": _stars(p) if i == 0 else "",
+                     "posthoc": post if i == 0 else ""})
+    return rows, result
+
+
+__all__ = ["AncovaResult", "AnovaResult", "ChiSquareResult", "DifferenceAnalysis", "ExpectedCountWarning", "RankTestResult",
+           "SmallGroupWarning", "TTestResult", "WelchResult", "ancova", "anova", "chi2_test", "difference_analysis",
            "kruskal", "mann_whitney", "posthoc", "ttest", "welch_anova"]

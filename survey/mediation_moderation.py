@@ -6,18 +6,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
+from survey.codebook import SurveyData
 from survey.errors import SurveyAnalysisError
+from survey.inputs import unpack
 from survey.regression import check_collinearity, numeric_column, require_columns, require_frame
 
 
 def _complete_numeric(data: pd.DataFrame, roles: dict[str, str], covariates: list[str], where: str) -> pd.DataFrame:
     """Numeric, listwise-complete copy of the role columns and covariates (input untouched)."""
+    if isinstance(data, SurveyData):  # user-missing codes count as missing
+        data = unpack(data, where, scores=True)[0]
     require_frame(data, where)
     names = [*roles.values(), *covariates]
     require_columns(data, names, where)
@@ -198,8 +203,9 @@ class ModerationResult:
         interaction, interaction_p: b3 and its p.
         r2, F, df, p: the model's R2 and F test.
         r2_change, F_change, p_change: R2 added by the interaction term and its F test.
-        simple_slopes: effect of x at the probed values of w (mean - SD, mean, mean + SD, or
-            both values of a dichotomous w) with SE, t, p and 95% CI.
+        simple_slopes: effect of x at the probed values of w (16th, 50th, 84th percentiles, or
+            mean - SD, mean, mean + SD with probe="sd", or both values of a dichotomous w) with
+            SE, t, p and 95% CI.
         centered: whether x and w were mean-centred before forming the product.
     """
 
@@ -235,10 +241,16 @@ class ModerationResult:
         return "\n\n".join([head, self.coefficients.round(4).to_string(), self.simple_slopes.round(4).to_string()])
 
 
-def _probe_values(w: pd.Series) -> dict[str, float]:
+PROBES = ("percentiles", "sd")
+
+
+def _probe_values(w: pd.Series, probe: str) -> dict[str, float]:
     values = np.sort(w.unique())
     if len(values) == 2:
         return {f"{w.name} = {v:g}": float(v) for v in values}
+    if probe == "percentiles":
+        low, mid, high = np.quantile(w.to_numpy(dtype=float), [0.16, 0.50, 0.84])
+        return {"P16": float(low), "P50": float(mid), "P84": float(high)}
     mean, sd = float(w.mean()), float(w.std(ddof=1))
     return {"M - 1SD": mean - sd, "M": mean, "M + 1SD": mean + sd}
 
@@ -251,13 +263,16 @@ def moderation(
     *,
     covariates: Sequence[str] | None = None,
     center: bool = False,
+    probe: Literal["percentiles", "sd"] = "percentiles",
 ) -> ModerationResult:
     """Moderated regression with simple slopes (Hayes PROCESS model 1).
 
     y = b0 + b1 x + b2 w + b3 (x w) (+ covariates), by OLS. The conditional effect of x at
     w = w0 is theta = b1 + b3 w0 with SE = sqrt(V11 + 2 w0 V13 + w0^2 V33), tested with t on the
-    residual df; w0 is mean - SD, mean and mean + SD of w (SD with n - 1), or both values of a
-    dichotomous w, as PROCESS probes. ``center=True`` mean-centres x and w before the product
+    residual df; w0 is by default the 16th, 50th and 84th percentiles of w (PROCESS 3 and later;
+    quantiles interpolated as R's quantile() type 7), with probe="sd" mean - SD, mean and
+    mean + SD (SD with n - 1; PROCESS's moments=1, and PROCESS 2), and always both values of a
+    dichotomous w. ``center=True`` mean-centres x and w before the product
     (b3 and its test do not change). The interaction's R2 change is tested with
     F = (R2_change / 1) / ((1 - R2) / df_resid).
 
@@ -269,6 +284,7 @@ def moderation(
         x, w, y: focal predictor, moderator and outcome (numeric).
         covariates: further numeric columns.
         center: mean-centre x and w before forming x * w.
+        probe: "percentiles" (default) or "sd", the values of w at which x's effect is probed.
 
     Returns:
         ModerationResult with `coefficients`, `interaction`, `simple_slopes`, `r2_change` and
@@ -283,6 +299,8 @@ def moderation(
         True
     """
     covariates = [covariates] if isinstance(covariates, str) else list(covariates or [])
+    if probe not in PROBES:
+        raise SurveyAnalysisError(f"moderation: probe must be one of {PROBES}, got {probe!r}")
     if len({x, w, y, *covariates}) != 3 + len(covariates):
         raise SurveyAnalysisError("moderation: x, w, y and covariates must be different columns")
     frame = _complete_numeric(data, {"x": x, "w": w, "y": y}, covariates, "moderation")
@@ -302,7 +320,7 @@ def moderation(
     cov = np.asarray(full.cov_params())
     rows = {}
     t_crit = stats.t.ppf(0.975, full.df_resid)
-    for label, w0 in _probe_values(frame[w]).items():
+    for label, w0 in _probe_values(frame[w], probe).items():
         slope = full.params[1] + full.params[3] * w0
         se = np.sqrt(cov[1, 1] + 2 * w0 * cov[1, 3] + w0**2 * cov[3, 3])
         t = slope / se

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from survey.checks import as_frame
+from survey.codebook import SurveyData
 from survey.errors import SurveyAnalysisError
 from survey.factor import FactorAnalysisError, Missing, _extract, correlation_matrix, item_data
 
@@ -73,8 +74,8 @@ class HarmanResult:
 
 
 def harman_single_factor(
-    data: pd.DataFrame,
-    items: list[str] | None = None,
+    data: pd.DataFrame | SurveyData,
+    items: str | list[str] | None = None,
     *,
     method: str = "pca",
     threshold: float = 0.40,
@@ -115,7 +116,7 @@ def harman_single_factor(
         raise SurveyAnalysisError(f"{where}: method {method!r} is not one of {HARMAN_METHODS}")
     if not 0 < threshold < 1:
         raise SurveyAnalysisError(f"{where}: threshold must be a share between 0 and 1, got {threshold}")
-    frame = as_frame(data, where)
+    frame = data if isinstance(data, SurveyData) else as_frame(data, where)  # a SurveyData: its scale items
     try:
         usable = item_data(frame, items, missing=missing, min_items=3, what=where)
         r = correlation_matrix(usable, missing)

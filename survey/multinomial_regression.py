@@ -18,7 +18,15 @@ from scipy import stats
 
 from survey.codebook import SurveyData
 from survey.errors import SurveyAnalysisError
-from survey.regression import CONSTANT, ConvergenceWarning, Reference, _levels, build_design
+from survey.regression import (
+    CONSTANT,
+    ConvergenceWarning,
+    Reference,
+    _codebook_predictors,
+    _levels,
+    _reference_notes,
+    build_design,
+)
 
 
 @dataclass
@@ -50,6 +58,7 @@ class MultinomialResult:
     nagelkerke_r2: float
     n: int
     references: dict[str, object] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def to_frame(self) -> pd.DataFrame:
         return self.coefficients.copy()
@@ -73,15 +82,16 @@ def _fit(y: np.ndarray, X: np.ndarray):
 
 
 def multinomial(data: pd.DataFrame | SurveyData, outcome: str, predictors: Sequence[str], *,
-                reference_category: object | None = None, reference: Reference = "first") -> MultinomialResult:
+                reference_category: object | None = None, reference: Reference = "last") -> MultinomialResult:
     """Multinomial logit: log(P(category j) / P(reference)) = b0_j + x'b_j for each j != reference.
 
     Fitted by maximum likelihood (Newton-Raphson, statsmodels MNLogit). Wald = (B / SE)^2 on 1 df;
     Exp(B) the odds ratio against the reference category. Likelihood-ratio test of a predictor:
     chi2 = -2LL(model without it) - -2LL(full model) on (J - 1) x (its columns) df, as SPSS.
     The null model's -2LL is -2 sum_j n_j log(n_j / n). As in SPSS NOMREG the reference outcome
-    category defaults to the last; categorical predictors are dummy-coded against `reference`
-    ("first" level by default, as the module's other regressions).
+    category defaults to the last; categorical predictors (and, with a SurveyData, labelled
+    nominal ones) are dummy-coded against `reference`: the last level by default, as NOMREG's
+    factors and the module's other regressions; "first" as R.
 
     Checked against the closed form of a saturated model (one categorical predictor: B are the
     log odds ratios of the cell counts, fitted probabilities the observed proportions) and
@@ -90,9 +100,10 @@ def multinomial(data: pd.DataFrame | SurveyData, outcome: str, predictors: Seque
     Returns:
         MultinomialResult (`.coefficients`, `.likelihood_ratio`, `.summary()`).
     """
-    if isinstance(data, SurveyData):
-        data = data.data
+    data, notes = _codebook_predictors(data, [predictors] if isinstance(predictors, str) else predictors,
+                                       "multinomial")
     design = build_design(data, outcome, predictors, where="multinomial", reference=reference)
+    notes += _reference_notes(design, reference)
     categories = _levels(design.y)
     if len(categories) < 3:
         raise SurveyAnalysisError(f"multinomial: outcome {outcome!r} has {len(categories)} categories "
@@ -141,7 +152,7 @@ def multinomial(data: pd.DataFrame | SurveyData, outcome: str, predictors: Seque
     return MultinomialResult(outcome, ref, [*others, ref], coefficients, likelihood_ratio, minus2ll, minus2ll_null,
                              float(chi2), int(df_model), float(stats.chi2.sf(chi2, df_model)),
                              float(1 - minus2ll / minus2ll_null), float(cox_snell), float(nagelkerke), n,
-                             dict(design.references))
+                             dict(design.references), notes)
 
 
 __all__ = ["MultinomialResult", "multinomial"]

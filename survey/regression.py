@@ -14,7 +14,9 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import special, stats
 
+from survey.codebook import SurveyData
 from survey.errors import SurveyAnalysisError, SurveyAnalysisWarning
+from survey.inputs import nominal_labelled, unpack
 
 CONSTANT = "(Constant)"
 MAX_LEVELS = 30
@@ -146,13 +148,51 @@ def _code_predictor(values: pd.Series, name: str, reference: Reference, where: s
     return pd.DataFrame(columns, index=values.index), list(columns), ref
 
 
+def _codebook_predictors(data: object, predictors: Sequence[str], where: str) -> tuple[object, list[str]]:
+    """The DataFrame of `data`; with a SurveyData, its labelled nominal predictors become categories.
+
+    User-missing codes count as missing and codebook scale names give scale scores. A nominal
+    predictor with value labels is replaced by its
+    labels as an ordered category (code order), so `build_design` dummy-codes it.
+    """
+    if not isinstance(data, SurveyData):
+        return data, []
+    frame, book = unpack(data, where, scores=True)
+    converted = {}
+    for name in dict.fromkeys(predictors):
+        if name in frame.columns and nominal_labelled(book, name) and pd.api.types.is_numeric_dtype(frame[name]):
+            values = frame[name]
+            codes = sorted({*values.dropna().unique(), *book[name].value_labels}, key=_code_key)
+            labels = list(dict.fromkeys(book.value_label(name, code) for code in codes))
+            converted[name] = pd.Categorical(values.map(lambda v, n=name: np.nan if pd.isna(v)
+                                                        else book.value_label(n, v)), categories=labels)
+    if converted:
+        frame = frame.assign(**converted)
+    return frame, []
+
+
+def _code_key(code: object) -> tuple[int, float | str]:
+    try:
+        return (0, float(code))  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return (1, str(code))
+
+
+def _reference_notes(design: Design, reference: Reference) -> list[str]:
+    """One sentence per dummy-coded predictor naming its reference category."""
+    how = ("reference chosen by name" if isinstance(reference, dict) else
+           "last category, as SPSS" if reference == "last" else "first category, as R's treatment contrasts")
+    return [f"{name} is dummy-coded against reference category {level} ({how})"
+            for name, level in design.references.items()]
+
+
 def build_design(
     data: pd.DataFrame,
     outcome: str,
     predictors: Sequence[str],
     *,
     where: str,
-    reference: Reference = "first",
+    reference: Reference = "last",
     weights: str | None = None,
 ) -> Design:
     """Listwise-complete outcome and design matrix (no constant), checked for collinearity."""
@@ -273,6 +313,7 @@ class OLSResult:
     n: int
     steps: list[pd.DataFrame] = field(default_factory=list)
     references: dict[str, object] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def to_frame(self) -> pd.DataFrame:
         """The coefficient table."""
@@ -286,7 +327,7 @@ class OLSResult:
             f"F({self.df[0]}, {self.df[1]}) = {self.F:.3f}, p = {self.p:.4g}, "
             f"Durbin-Watson = {self.dw:.3f}"
         )
-        refs = "".join(f"\nreference level of {k}: {v}" for k, v in self.references.items())
+        refs = "".join(f"\n{note}" for note in self.notes)
         return "\n\n".join(
             [head + refs, self.model_summary.round(4).to_string(), self.anova.round(4).to_string(),
              self.coefficients.round(4).to_string()]
@@ -354,7 +395,7 @@ def ols(
     predictors: Sequence[str] | None = None,
     *,
     blocks: Sequence[Sequence[str]] | None = None,
-    reference: Reference = "first",
+    reference: Reference = "last",
 ) -> OLSResult:
     """Ordinary least squares with SPSS's coefficient, collinearity and change statistics.
 
@@ -364,9 +405,11 @@ def ols(
     Hierarchical steps (``blocks``) are fitted on the same listwise-complete cases and give
     R2_change, F_change = (R2_change / df1) / ((1 - R2) / df2) with its p (SPSS "Change
     Statistics"). Durbin-Watson = sum(diff(e)^2) / sum(e^2) on the final model's residuals.
-    Text or category predictors are dummy-coded against a reference level: the first level
-    (R's treatment contrasts) by default, "last" as SPSS's indicator coding, or a dict
-    {predictor: level}.
+    Text or category predictors, and with a SurveyData every predictor the codebook marks nominal
+    and labels (e.g. gender 1 = 男, 2 = 女), are dummy-coded against a reference category: the
+    last (SPSS GLM / REGRESSION indicator coding, the default), "first" (R's treatment
+    contrasts) or a dict {predictor: level}; dummies are named by value label ("gender[男]") and
+    the result's `notes` say which reference each predictor got.
 
     Checked against the NIST StRD certified values for Longley's data, R ``lm`` on Spector
     and Mazzeo's data and R ``car::vif`` (tests/survey/test_regression.py).
@@ -390,7 +433,9 @@ def ols(
         0.64
     """
     steps = _steps(predictors, blocks)
+    data, notes = _codebook_predictors(data, steps[-1], "ols")
     design = build_design(data, outcome, steps[-1], where="ols", reference=reference)
+    notes += _reference_notes(design, reference)
     y = numeric_column(design.y, outcome, "ols")
     if y.nunique() < 2:
         raise SurveyAnalysisError(f"ols: outcome {outcome!r} has the same value for every case")
@@ -433,6 +478,7 @@ def ols(
         n=n,
         steps=tables,
         references=design.references,
+        notes=notes,
     )
 
 
@@ -475,6 +521,7 @@ class LogisticResult:
     converged: bool
     iterations: int
     references: dict[str, object] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def to_frame(self) -> pd.DataFrame:
         """The "Variables in the Equation" table."""
@@ -488,7 +535,7 @@ class LogisticResult:
             f"-2LL = {self.minus2ll:.3f}, Cox & Snell R2 = {self.cox_snell_r2:.3f}, "
             f"Nagelkerke R2 = {self.nagelkerke_r2:.3f}\n"
             f"Hosmer-Lemeshow chi2({self.hl_df}) = {self.hl_chi2:.3f}, p = {self.hl_p:.4g}"
-        )
+        ) + "".join(f"\n{note}" for note in self.notes)
         return "\n\n".join(
             [head, self.classification.round(1).to_string(), self.coefficients.round(4).to_string()]
         )
@@ -603,7 +650,7 @@ def logistic(
     predictors: Sequence[str],
     *,
     event: object | None = None,
-    reference: Reference = "first",
+    reference: Reference = "last",
     cut: float = 0.5,
     hl_groups: int = 10,
 ) -> LogisticResult:
@@ -642,7 +689,9 @@ def logistic(
         >>> float(round(logistic(df, "y", ["x"]).coefficients.loc["x", "B"], 3))
         1.468
     """
+    data, notes = _codebook_predictors(data, [predictors] if isinstance(predictors, str) else predictors, "logistic")
     design = build_design(data, outcome, predictors, where="logistic", reference=reference)
+    notes += _reference_notes(design, reference)
     y, event, other = _binary_outcome(design.y, outcome, event)
     columns = list(design.X.columns)
     X = np.column_stack([np.ones(len(y)), design.X.to_numpy()])
@@ -681,6 +730,7 @@ def logistic(
         converged=converged,
         iterations=iterations,
         references=design.references,
+        notes=notes,
     )
 
 
@@ -933,6 +983,7 @@ class OrdinalResult:
     zero_cells_percent: float
     converged: bool
     references: dict[str, object] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def to_frame(self) -> pd.DataFrame:
         """SPSS's "Parameter Estimates": thresholds then location parameters."""
@@ -1027,7 +1078,7 @@ def ordinal_regression(
     link: Literal["logit", "probit"] = "logit",
     levels: Sequence[object] | None = None,
     weights: str | None = None,
-    reference: Reference = "first",
+    reference: Reference = "last",
     information: Literal["observed", "expected"] = "observed",
 ) -> OrdinalResult:
     """Proportional-odds regression of an ordered outcome (R ``MASS::polr``, SPSS ``PLUM``).
@@ -1058,7 +1109,9 @@ def ordinal_regression(
         link: "logit" (proportional odds) or "probit".
         levels: outcome categories from lowest to highest (needed for plain text outcomes).
         weights: column of frequency weights.
-        reference: reference level of categorical predictors: "first" (R), "last" (SPSS) or a dict.
+        reference: reference level of categorical predictors: "last" (SPSS PLUM, the default),
+            "first" (R's treatment contrasts) or a dict. With a SurveyData, labelled nominal
+            predictors are dummy-coded too and scale names give scale scores, as in `ols`.
         information: "observed" (R polr's standard errors) or "expected" (SPSS PLUM's).
 
     Returns:
@@ -1075,7 +1128,10 @@ def ordinal_regression(
         >>> float(round(ordinal_regression(df, "y", ["x"]).coefficients.loc["x", "Estimate"], 3))
         1.342
     """
+    data, notes = _codebook_predictors(data, [predictors] if isinstance(predictors, str) else predictors,
+                                       "ordinal_regression")
     design = build_design(data, outcome, predictors, where="ordinal_regression", reference=reference, weights=weights)
+    notes += _reference_notes(design, reference)
     category, levels = _ordinal_outcome(design.y, outcome, levels)
     X, w = design.X.to_numpy(), design.weights
     J, p = len(levels), X.shape[1]
@@ -1142,6 +1198,7 @@ def ordinal_regression(
         zero_cells_percent=zero_percent,
         converged=converged,
         references=design.references,
+        notes=notes,
     )
 
 

@@ -174,8 +174,10 @@ def correlate(
         >>> float(round(correlate(df, ["a", "b"]).r.loc["a", "b"], 3))
         0.8
     """
-    if isinstance(data, SurveyData):
-        data, codebook = data.data, codebook or data.codebook
+    if isinstance(data, SurveyData):  # scale names give scale scores
+        from survey.inputs import with_scale_scores
+
+        data, codebook = with_scale_scores(data.data, data.codebook), codebook or data.codebook
     require_frame(data, "correlate")
     if isinstance(columns, str) or len(columns) < 2:
         raise SurveyAnalysisError("correlate: give a list of at least two columns")
@@ -238,8 +240,10 @@ def partial_correlation(
     Returns:
         One-row DataFrame: x, y, covariates, n, r, df, t, p, stars.
     """
-    if isinstance(data, SurveyData):
-        data, codebook = data.data, codebook or data.codebook
+    if isinstance(data, SurveyData):  # scale names give scale scores
+        from survey.inputs import with_scale_scores
+
+        data, codebook = with_scale_scores(data.data, data.codebook), codebook or data.codebook
     require_frame(data, "partial_correlation")
     controls = [covariates] if isinstance(covariates, str) else list(covariates)
     if not controls:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from survey.codebook import Scale
+from survey.codebook import Scale, SurveyData
 from survey.factor import (
     FactorAnalysisError,
     Missing,
@@ -24,6 +24,7 @@ from survey.factor import (
     rotate,
     smc,
 )
+from survey.inputs import expand_items, unpack
 
 ReliabilityError = FactorAnalysisError
 
@@ -32,14 +33,39 @@ ReliabilityError = FactorAnalysisError
 
 
 def _scale_items(
-    data: pd.DataFrame,
-    items: list[str] | Scale | None,
+    data: pd.DataFrame | SurveyData,
+    items: str | list[str] | Scale | None,
     reverse: list[str] | None,
     low: float | None,
     high: float | None,
     scale: Scale | None,
 ) -> tuple[pd.DataFrame, list[str], list[str]]:
-    """The item columns, with reverse-keyed ones recoded high + low - x (input left untouched)."""
+    """The item columns, with reverse-keyed ones recoded high + low - x (input left untouched).
+
+    With a SurveyData, `items` may name a codebook scale (its items, reverse keys and range are
+    used) and user-missing codes count as missing.
+    """
+    if isinstance(data, SurveyData):
+        frame, book = unpack(data, "reliability")
+        if isinstance(items, str) and items not in frame.columns:
+            found = book.scales.get(items) if book is not None else None
+            if found is None:
+                raise ReliabilityError(f"{items!r} is neither a column nor a codebook scale; codebook scales: "
+                                       f"{sorted(book.scales) if book is not None else []}")
+            items = found
+        elif items is None and scale is None:
+            scales = sorted(book.scales) if book is not None else []
+            if len(scales) != 1:
+                raise ReliabilityError(f"name the scale or its items: the codebook has {len(scales)} scales {scales}")
+            items = book.scales[scales[0]]
+        elif items is not None and not isinstance(items, Scale):
+            items = expand_items(items, frame, book, "reliability")
+        data = frame
+    elif isinstance(items, str):
+        if items not in getattr(data, "columns", ()):
+            raise ReliabilityError(f"{items!r} is not a column; a scale name needs a SurveyData whose codebook "
+                                   "defines it (e.g. survey.load_example() or survey.read(...))")
+        items = [items]
     if isinstance(items, Scale):
         scale, items = items, None
     if scale is not None:
@@ -181,8 +207,8 @@ class AlphaResult:
 
 
 def cronbach_alpha(
-    data: pd.DataFrame,
-    items: list[str] | Scale | None = None,
+    data: pd.DataFrame | SurveyData,
+    items: str | list[str] | Scale | None = None,
     *,
     missing: Missing = "listwise",
     ci: float = 0.95,
@@ -202,8 +228,11 @@ def cronbach_alpha(
     Checked against psych::alpha on Field's SAQ items and pingouin's documented psych values.
 
     Args:
-        data: respondents x items DataFrame (not modified).
-        items: item columns, or a codebook Scale (its items, reverse keys and range are used).
+        data: respondents x items DataFrame or SurveyData (not modified; with a SurveyData the
+            codebook's user-missing codes count as missing).
+        items: item columns, a codebook Scale, or (with a SurveyData) the name of one of its
+            codebook scales, e.g. ``cronbach_alpha(data, "online")``; a scale's items, reverse
+            keys and range are used.
         missing: "listwise" (default, SPSS) or "pairwise".
         ci: confidence level of the interval.
         reverse: reverse-keyed items; low, high: the response range (e.g. 1 and 5).
@@ -273,8 +302,8 @@ def _item_total_table(cov: np.ndarray, means: np.ndarray, items: list[str]) -> p
 
 
 def item_total(
-    data: pd.DataFrame,
-    items: list[str] | Scale | None = None,
+    data: pd.DataFrame | SurveyData,
+    items: str | list[str] | Scale | None = None,
     *,
     missing: Missing = "listwise",
     reverse: list[str] | None = None,
@@ -347,8 +376,8 @@ class OmegaResult:
 
 
 def omega(
-    data: pd.DataFrame,
-    items: list[str] | Scale | None = None,
+    data: pd.DataFrame | SurveyData,
+    items: str | list[str] | Scale | None = None,
     *,
     n_factors: int = 1,
     general: bool = False,
@@ -370,7 +399,8 @@ def omega(
     nine ability tests.
 
     Args:
-        data: respondents x items DataFrame; items: columns or a codebook Scale.
+        data: respondents x items DataFrame or SurveyData; items: columns, a codebook Scale or
+            (with a SurveyData) a codebook scale name, whose reverse keys are applied.
         n_factors: group factors (>= 3 when general=True; psych needs three to identify g).
         general: compute omega hierarchical via Schmid-Leiman.
         method: "minres" (psych default) or "ml" for the factor extraction.

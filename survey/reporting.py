@@ -195,6 +195,19 @@ def _demographics(data: pd.DataFrame, book: Codebook, spec: ReportSpec, items: s
     return chosen
 
 
+def _difference_remarks(result: Any, book: Codebook, lang: Lang) -> str:
+    """The groups left out and the variables skipped in a difference analysis, as one sentence each."""
+    zh = lang == "zh"
+    parts = [(f"{book.label(variable)}中的“{group}”仅{n}人，未参与比较" if zh else
+              f"{book.label(variable)}: {group} (n = {n}) left out, fewer than 2 respondents")
+             for variable, group, n in result.left_out]
+    parts += [(f"{book.label(variable)}无法比较（{reason}）" if zh else f"{book.label(variable)}: not compared ({reason})")
+              for variable, reason in result.skipped.items()]
+    if not parts:
+        return ""
+    return "；".join(parts) + "。" if zh else "; ".join(parts) + "."
+
+
 def _sample_table(data: pd.DataFrame, book: Codebook, variables: Sequence[str], lang: Lang) -> pd.DataFrame:
     from survey.descriptives import frequencies
 
@@ -372,16 +385,23 @@ def build(data: SurveyData, spec: ReportSpec, figures: Path) -> tuple[list[Block
         for outcome in outcomes:
             if outcome not in table.columns:
                 raise ReportSpecError(f"report.differences: {outcome!r} is neither a scale nor a column")
-            result = survey.difference_analysis(table, outcome, groups, codebook=book)
+            result = survey.difference_analysis(table, outcome, groups, codebook=book, small_groups="leave_out")
             results["differences"][outcome] = result
             label = scales[outcome].label if outcome in scales else book.label(outcome)
+            remarks = _difference_remarks(result, book, lang)
+            if result.table.empty:
+                blocks.append(Block("paragraph", remarks))
+                continue
             shown = result.table.drop(columns=["stars"]).rename(columns={"mean_sd": "M ± SD"})
+            note = ("t：独立样本t检验；F：单因素方差分析；Welch F：方差不齐时的Welch检验；"
+                    "事后比较（LSD/Tukey或Games-Howell）中数字为类别编号。" if zh else
+                    "t: independent-samples t-test; F: one-way ANOVA; Welch F when variances "
+                    "differ; post hoc (Tukey or Games-Howell) by category number.")
+            if remarks:
+                note += ("" if zh else " ") + remarks
             blocks.append(Block("table", obj=shown, title=(f"{label}在人口统计变量上的差异" if zh else
                                                            f"Differences in {label} by respondent group"),
-                                note=("t：独立样本t检验；F：单因素方差分析；Welch F：方差不齐时的Welch检验；"
-                                      "事后比较（LSD/Tukey或Games-Howell）中数字为类别编号。" if zh else
-                                      "t: independent-samples t-test; F: one-way ANOVA; Welch F when variances "
-                                      "differ; post hoc (Tukey or Games-Howell) by category number.")))
+                                note=note))
     labelled = scores.rename(columns={n: scales[n].label or n for n in scores.columns})
     if spec.correlation and len(scales) >= 2:
         corr = survey.correlate(labelled, list(labelled.columns), method=spec.correlation)
@@ -524,4 +544,56 @@ def report(data: SurveyData | pd.DataFrame, out: str | Path, *, codebook: Codebo
     return ReportResult(paths=written, blocks=blocks, results=results)
 
 
-__all__ = ["Block", "ReportResult", "ReportSpec", "ReportSpecError", "build", "report"]
+def _toml_list(names: Sequence[str]) -> str:
+    import json
+
+    return "[" + ", ".join(json.dumps(str(n), ensure_ascii=False) for n in names) + "]"
+
+
+def spec_template(data: SurveyData) -> str:
+    """A commented `report.toml` for `data`: its codebook's scales and demographic variables filled in.
+
+    Every key of `ReportSpec` appears with what it does; the text loads with `ReportSpec.from_toml`
+    and, unedited, gives the same report as no spec at all (plus a regression when there are two
+    or more scales).
+    """
+    book = data.codebook
+    scales = list(book.scales)
+    items = {i for s in book.scales.values() for i in s.items}
+    demographics = _demographics(data.data, book, ReportSpec(), items)
+    lines = ["# Report spec for `onenet survey report DATA --spec report.toml` (survey.report).",
+             "# Written from the codebook; edit, or delete a line to use its default.", "",
+             "[report]",
+             f"title = {_toml_list([book.title or TEXT['title'][0]])[1:-1]}",
+             '# lang: "zh" (Chinese tables, 表1, 注：) or "en"',
+             'lang = "zh"', "",
+             "# scales to analyse (codebook scales; default all):"]
+    lines += [f"#   {name}: {book.scales[name].label or name}, items {', '.join(book.scales[name].items)}"
+              + (f"; reverse-keyed {', '.join(book.scales[name].reverse)}" if book.scales[name].reverse else "")
+              for name in scales]
+    lines += [f"scales = {_toml_list(scales)}", "",
+              "# demographic variables of the sample description and the difference analysis:"]
+    lines += [f"#   {name}: {book.label(name)}" for name in demographics]
+    lines += [f"demographics = {_toml_list(demographics)}", "",
+              '# correlations of the scale scores: "pearson", "spearman" or "" to leave them out',
+              'correlation = "pearson"', "",
+              "# confirmatory factor analysis, each scale one factor (CR, AVE, Fornell-Larcker)",
+              "cfa = true", "",
+              "[report.efa]",
+              '# method: "pca", "paf", "minres" or "ml"; rotation: "none", "varimax", "quartimax",',
+              '# "equamax", "promax" or "oblimin"; n_factors (default: the number of scales)',
+              'method = "pca"', 'rotation = "varimax"', ""]
+    if len(scales) >= 2:
+        lines += ["[report.regression]",
+                  "# outcome and predictors: scale names or columns (delete this table to leave it out)",
+                  f"outcome = {_toml_list([scales[-1]])[1:-1]}",
+                  f"predictors = {_toml_list(scales[:-1])}", ""]
+    lines += ["[report.differences]",
+              "# outcomes compared across groups (scales or columns) and the grouping variables;",
+              "# a group with fewer than 2 respondents is left out with a note",
+              f"outcomes = {_toml_list(scales)}",
+              f"groups = {_toml_list(demographics)}", ""]
+    return "\n".join(lines)
+
+
+__all__ = ["Block", "ReportResult", "ReportSpec", "ReportSpecError", "build", "report", "spec_template"]

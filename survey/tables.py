@@ -17,6 +17,7 @@ such dicts; that hook wins over the registry.
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import math
 import numbers
@@ -32,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from survey.errors import SurveyAnalysisError
+from survey.files import ordinary_file_mode
 
 Lang = Literal["zh", "en"]
 Fmt = Literal["markdown", "html", "xlsx", "docx"]
@@ -1245,6 +1247,7 @@ def _atomic_write(path: Path, write: Callable[[Path], None], overwrite: bool) ->
     os.close(handle)
     try:
         write(Path(temp))
+        os.chmod(temp, ordinary_file_mode())  # mkstemp makes 0600; a table is shared like any document
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
@@ -1493,6 +1496,19 @@ def _write_docx(specs: Sequence[TableSpec], target: Path, *, number: int | None,
     document.save(target)
 
 
+def _specs_of_list(objects: list, *, title, note, part, columns, **options) -> list[TableSpec]:
+    """The default tables of every object of a list, in order (one document, numbered on)."""
+    if not objects:
+        raise SurveyAnalysisError("render_table: the list of results to render is empty")
+    if part is not None or columns is not None:
+        raise SurveyAnalysisError("render_table: part= and columns= apply to one result; for a list, pass "
+                                  "survey.tables.table_spec(result, part=..., columns=...) items instead")
+    specs = [spec for item in objects for spec in table_specs(item, **options)]
+    titles, notes = _per_part(title, len(specs), "title"), _per_part(note, len(specs), "note")
+    return [dataclasses.replace(spec, **({"title": t} if t is not None else {}), **({"note": n} if n is not None else {}))
+            for spec, t, n in zip(specs, titles, notes, strict=True)]
+
+
 # ---- the public entry -------------------------------------------------------------------------------
 
 _SUFFIXES = {"xlsx": ".xlsx", "docx": ".docx"}
@@ -1520,7 +1536,9 @@ def render_table(obj: Any, fmt: Fmt = "markdown", *, path: str | Path | None = N
     A "stars" column is attached to the statistic (r, β, B, t, F, ...) and explained in the note.
 
     Args:
-        obj: a DataFrame (or Series), a result object, a TableSpec, or (KMOResult, BartlettResult).
+        obj: a DataFrame (or Series), a result object, a TableSpec, (KMOResult, BartlettResult), or
+            a list of any of these: every table goes into the one document (or text), numbered on
+            from `number`, e.g. ``render_table([alpha, efa_result, fit], "docx", path="ch4.docx")``.
         fmt: "markdown" or "html" (returned as a string; also written when `path` is given),
             "xlsx" or "docx" (written to `path`, which is returned).
         path: output file; never overwritten unless `overwrite=True`; written atomically.
@@ -1553,8 +1571,12 @@ def render_table(obj: Any, fmt: Fmt = "markdown", *, path: str | Path | None = N
             raise SurveyAnalysisError(f"render_table: fmt={fmt!r} writes a file; give path=")
         if Path(path).suffix.lower() != _SUFFIXES[fmt]:
             raise SurveyAnalysisError(f"render_table: a {fmt} file must end in {_SUFFIXES[fmt]} (got {path})")
-    specs = table_specs(obj, lang=lang, title=title, note=note, decimals=decimals, bounded=bounded, part=part,
-                        stars=stars, columns=columns, suppress=suppress, sort=sort)
+    if isinstance(obj, list):
+        specs = _specs_of_list(obj, lang=lang, title=title, note=note, decimals=decimals, bounded=bounded,
+                               part=part, stars=stars, columns=columns, suppress=suppress, sort=sort)
+    else:
+        specs = table_specs(obj, lang=lang, title=title, note=note, decimals=decimals, bounded=bounded, part=part,
+                            stars=stars, columns=columns, suppress=suppress, sort=sort)
     numbers_ = [None if number is None else int(number) + i for i in range(len(specs))]
     if fmt == "markdown":
         text = "\n".join(to_markdown(s, number=n, lang=lang, caption_style=caption_style)

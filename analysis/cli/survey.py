@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Analyse questionnaire data (describe, clean, reliability, efa, report).",
                   no_args_is_help=True, rich_markup_mode=None)
 
+MAX_TEXT_CATEGORIES = 30  # a text column with more different answers is free text, not a closed question
 DATA_HELP = "data file (.sav .zsav .por .dta .sas7bdat .xpt .csv .xlsx .xls, 问卷星 exports) or 'example'"
 
 
@@ -180,10 +181,11 @@ def efa(
 def describe(
     data: str = typer.Argument(..., help=DATA_HELP),
     codebook: Path | None = typer.Option(None, "--codebook", help="codebook TOML"),
-    variables: str | None = typer.Option(None, "--vars", help="comma-separated variables (default: all labelled ones and every scale item)"),
+    variables: str | None = typer.Option(None, "--vars", help="comma-separated variables, by name or label (default: every labelled or text column and every scale item)"),
 ) -> None:
     """Frequency tables of categorical variables and descriptives (with skewness, kurtosis) of items."""
     import survey
+    from survey.descriptives import is_text, resolve_name
     from survey.errors import SurveyAnalysisError
 
     try:
@@ -191,14 +193,22 @@ def describe(
         frame, book = loaded.data, loaded.codebook
         chosen = _split(variables)
         items = [i for s in book.scales.values() for i in s.items]
+        left_out = []
         if chosen is None:
             personal = set(book.personal_columns())
-            chosen = [c for c in frame.columns if c not in personal and c not in items and book.get(c).value_labels]
+            candidates = [c for c in frame.columns if c not in personal and c not in items]
+            text = [c for c in candidates if is_text(frame[c])]
+            left_out = [c for c in text if frame[c].nunique() > MAX_TEXT_CATEGORIES]
+            chosen = [c for c in candidates if book.get(c).value_labels or (c in text and c not in left_out)]
             numeric_items = items
         else:
-            numeric_items = [c for c in chosen if c in items or not book.get(c).value_labels]
+            chosen = [resolve_name(frame, book, c, "describe") for c in chosen]
+            numeric_items = [c for c in chosen if not is_text(frame[c]) and (c in items or not book.get(c).value_labels)]
             chosen = [c for c in chosen if c not in numeric_items]
         console.print(f"{loaded.n} respondents, {frame.shape[1]} columns")
+        for name in left_out:
+            note(f"{name} ({book.label(name)}): free text with {frame[name].nunique()} different answers, "
+                 f"not tabulated; name it with --vars {name} to see them")
         for name in chosen:
             table = survey.frequencies(loaded, name)
             shown = table.drop(columns=["status"]).set_index("label")
@@ -262,9 +272,10 @@ def clean(
 @app.command()
 def report(
     data: str = typer.Argument(..., help=DATA_HELP),
-    out: Path = typer.Option(..., "--out", help="folder for report.html, report.docx and figures/"),
+    out: Path | None = typer.Option(None, "--out", help="folder for report.html, report.docx and figures/"),
     codebook: Path | None = typer.Option(None, "--codebook", help="codebook TOML"),
     spec: Path | None = typer.Option(None, "--spec", help="report spec TOML ([report] table)"),
+    init_spec: Path | None = typer.Option(None, "--init-spec", help="write a commented report spec TOML from the data's codebook, then stop"),
     lang: str | None = typer.Option(None, "--lang", help="zh or en (default: the spec's, else zh)"),
     overwrite: bool = typer.Option(False, "--overwrite", help="replace an existing report"),
 ) -> None:
@@ -274,8 +285,18 @@ def report(
 
     if lang not in (None, "zh", "en"):
         _fail(f"--lang must be zh or en (got {lang!r})")
+    if init_spec is None and out is None:
+        _fail("give --out FOLDER for the report, or --init-spec report.toml to write a spec to edit")
+    if init_spec is not None and init_spec.exists() and not overwrite:
+        _fail(f"{init_spec} exists; pass --overwrite to replace it")
     try:
         loaded = load(data, codebook)
+        if init_spec is not None:
+            from survey.reporting import spec_template
+
+            init_spec.write_text(spec_template(loaded), encoding="utf-8")
+            console.print(f"wrote {init_spec}; edit it, then run with --spec {init_spec}")
+            return
         result = survey.report(loaded, out, spec=spec, lang=lang, overwrite=overwrite)
         for path in result.paths:
             console.print(f"wrote {path}")

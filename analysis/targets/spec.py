@@ -15,6 +15,7 @@ from typing import Any
 import tomli_w
 
 from simulation.kpis import KPI_LABELS, KPI_NAMES
+from survey.files import ordinary_file_mode
 
 STATISTICS = ("mean", "share_at_least", "share_at_most", "share_channel")
 ROLES = ("calibrate", "validate")
@@ -375,6 +376,7 @@ def write_targets(targets: TargetSet | Iterable[Target], path: str | Path, *, he
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)
+        os.chmod(scratch, ordinary_file_mode())
         os.replace(scratch, path)
     except BaseException:
         Path(scratch).unlink(missing_ok=True)

@@ -67,13 +67,18 @@ def test_standard_errors_of_skewness_and_kurtosis_match_spss_output(n, ses, sek)
     assert round(se_kurtosis(n), 3) == sek
 
 
-def test_describe_uses_each_items_valid_values_and_rejects_text():
-    data = pd.DataFrame({"a": [1, 2, np.nan, 4], "b": [2, 2, 3, 3], "c": ["x", "y", "z", "w"]})
+def test_describe_uses_each_items_valid_values_and_rejects_numbers_mixed_with_words():
+    data = pd.DataFrame({"a": [1, 2, np.nan, 4], "b": [2, 2, 3, 3], "c": ["x", "y", "z", "w"],
+                         "d": ["4", "5", "4分", "3"]})
     table = survey.describe(data, ["a", "b"])
     assert list(table["n"]) == [3, 4]
     assert table.loc["a", "mean"] == pytest.approx(7 / 3)
-    with pytest.raises(SurveyAnalysisError, match="column 'c' is not numeric"):
-        survey.describe(data, ["c"])
+    # a column of words is a text question: its N of answers, no statistics (as SPSS lists a string's N)
+    text = survey.describe(data, ["c"])
+    assert text.loc["c", "n"] == 4 and text.loc["c", ["mean", "sd"]].isna().all()
+    assert text.attrs["text"] == ["c"]
+    with pytest.raises(SurveyAnalysisError, match="column 'd' is not numeric"):
+        survey.describe(data, ["d"])
     with pytest.raises(SurveyAnalysisError, match="no column 'zz'"):
         survey.describe(data, ["zz"])
 

@@ -83,7 +83,7 @@ def moderated() -> pd.DataFrame:
 def test_simple_slopes_equal_refits_with_recentred_moderator(moderated):
     # Identity (Aiken & West 1991): re-centring w at w0 makes the coefficient of x the simple
     # slope at w0, with the same SE and t.
-    result = moderation(moderated, "x", "w", "y")
+    result = moderation(moderated, "x", "w", "y", probe="sd")
     for _label, row in result.simple_slopes.iterrows():
         shifted = moderated.assign(w0=moderated["w"] - row["w"])
         refit = smf.ols("y ~ x * w0", shifted).fit()
@@ -92,6 +92,20 @@ def test_simple_slopes_equal_refits_with_recentred_moderator(moderated):
         assert row["p"] == pytest.approx(refit.pvalues["x"])
     mean, sd = moderated["w"].mean(), moderated["w"].std()
     assert result.simple_slopes["w"].tolist() == pytest.approx([mean - sd, mean, mean + sd])
+
+
+def test_moderation_probes_at_the_16th_50th_84th_percentiles_by_default():
+    # PROCESS 3+ default. For w = 1, 2, ..., 101 the type-7 quantile at probability q is
+    # 1 + 100 q exactly: 17, 51 and 85.
+    rng = np.random.default_rng(11)
+    w = np.arange(1.0, 102.0)
+    x = rng.normal(size=w.size)
+    frame = pd.DataFrame({"x": x, "w": w, "y": x + 0.01 * x * w + rng.normal(size=w.size)})
+    result = moderation(frame, "x", "w", "y")
+    assert list(result.simple_slopes.index) == ["P16", "P50", "P84"]
+    assert result.simple_slopes["w"].tolist() == [17.0, 51.0, 85.0]
+    with pytest.raises(SurveyAnalysisError, match="probe"):
+        moderation(frame, "x", "w", "y", probe="mean")
 
 
 def test_centering_leaves_the_interaction_unchanged(moderated):
@@ -118,4 +132,5 @@ def test_dichotomous_moderator_is_probed_at_its_two_values(moderated):
 
 def test_summaries_render(mediated, moderated):
     assert "indirect" in mediation(mediated, "x", "m", "y", n_boot=100, seed=0).summary()
-    assert "M + 1SD" in moderation(moderated, "x", "w", "y").summary()
+    assert "P84" in moderation(moderated, "x", "w", "y").summary()
+    assert "M + 1SD" in moderation(moderated, "x", "w", "y", probe="sd").summary()
