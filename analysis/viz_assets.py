@@ -21,7 +21,7 @@ import tempfile
 import urllib.request
 from pathlib import Path
 
-from survey.files import ordinary_dir_mode
+from survey.io.files import ordinary_dir_mode
 
 # the packages the dashboard's page needs (Vuetify app, require.js, icons, the grid layout,
 # and vega for Altair charts); the versions come from the installed Solara

@@ -3,6 +3,25 @@
 `import survey` is light: each public function is loaded from its module on first use, so a
 thesis student never pulls in the simulation (or Mesa). Every name below lives in exactly one
 module; `survey.<name>.__module__` tells which.
+
+Where things live:
+    io/             reading and writing files (SPSS, Stata, SAS, CSV, Excel, 问卷星, codebook TOML)
+    codebook, inputs, cleaning, privacy, weighting, indices
+                    the data model, what analyses accept, cleaning rules, personal data, weights
+    descriptives, groups, assumptions, nonparametric, repeated, effect_sizes, relations
+                    describing data and comparing groups (t, ANOVA, ANCOVA, Levene, normality,
+                    Wilcoxon/Friedman/McNemar, repeated measures, correlations)
+    regression/     linear, logistic, ordinal and multinomial models (one module per family)
+    reliability, factor, rotation, method_bias, agreement
+                    scales: alpha/omega, EFA, Harman's test, ICC and kappas
+    confirmatory, structural, sem_estimation, lavaan_syntax, invariance
+                    CFA and SEM in lavaan syntax, measurement invariance
+    mediation_moderation, process_models
+                    mediation, moderation, PROCESS models 4, 6, 7 and 14
+    clustering, evaluation
+                    k-means and hierarchical clusters; AHP, entropy weights, TOPSIS
+    tables, reporting
+                    thesis tables and the survey report chapter
 """
 
 from __future__ import annotations
@@ -22,11 +41,11 @@ from survey.codebook import (
 # public name -> module that defines it
 _LAZY: dict[str, str] = {
     # data in / out
-    "read": "survey.readers",
-    "SurveyReadError": "survey.readers",
-    "write": "survey.writers",
-    "read_codebook": "survey.codebook_toml",
-    "write_codebook": "survey.codebook_toml",
+    "read": "survey.io.readers",
+    "SurveyReadError": "survey.io.readers",
+    "write": "survey.io.writers",
+    "read_codebook": "survey.io.codebook_toml",
+    "write_codebook": "survey.io.codebook_toml",
     # cleaning and scoring
     "clean": "survey.cleaning",
     "CleaningReport": "survey.cleaning",
@@ -75,7 +94,7 @@ _LAZY: dict[str, str] = {
     "ols": "survey.regression",
     "logistic": "survey.regression",
     "ordinal_regression": "survey.regression",
-    "multinomial": "survey.multinomial_regression",
+    "multinomial": "survey.regression",
     "mediation": "survey.mediation_moderation",
     "moderation": "survey.mediation_moderation",
     "parallel_mediation": "survey.process_models",

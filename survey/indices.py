@@ -20,7 +20,7 @@ import pandas as pd
 from scipy import stats
 
 from survey.errors import SurveyAnalysisError, SurveyAnalysisWarning
-from survey.regression import numeric_column, require_columns
+from survey.regression.design import numeric_column, require_columns
 
 # quadrant key -> names (Martilla & James 1977; the Chinese names used in 满意度 studies)
 QUADRANTS: dict[str, dict[str, str]] = {

@@ -16,7 +16,12 @@ from scipy import stats
 from survey.codebook import SurveyData
 from survey.errors import SurveyAnalysisError
 from survey.inputs import unpack
-from survey.regression import check_collinearity, numeric_column, require_columns, require_frame
+from survey.regression.design import (
+    check_collinearity,
+    numeric_column,
+    require_columns,
+    require_frame,
+)
 
 
 def _complete_numeric(data: pd.DataFrame, roles: dict[str, str], covariates: list[str], where: str) -> pd.DataFrame:

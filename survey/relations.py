@@ -15,7 +15,7 @@ from scipy import stats
 
 from survey.codebook import Codebook, SurveyData
 from survey.errors import SurveyAnalysisError
-from survey.regression import numeric_column, require_columns, require_frame
+from survey.regression.design import numeric_column, require_columns, require_frame
 
 
 def stars(p: float) -> str:

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from survey.errors import SurveyAnalysisError
-from survey.files import ordinary_file_mode
+from survey.io.files import ordinary_file_mode
 
 Lang = Literal["zh", "en"]
 Fmt = Literal["markdown", "html", "xlsx", "docx"]

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from survey.errors import SurveyAnalysisError, SurveyAnalysisWarning
-from survey.regression import require_columns
+from survey.regression.design import require_columns
 
 Z_95 = 1.959963984540054  # qnorm(0.975): R's confint() for svymean uses the normal quantile
 

@@ -15,7 +15,7 @@ from typing import Any
 import tomli_w
 
 from simulation.kpis import KPI_LABELS, KPI_NAMES
-from survey.files import ordinary_file_mode
+from survey.io.files import ordinary_file_mode
 
 STATISTICS = ("mean", "share_at_least", "share_at_most", "share_channel")
 ROLES = ("calibrate", "validate")

@@ -19,7 +19,7 @@ def list_instruments() -> list[str]:
 
 def load_instrument(name: str) -> Codebook:
     """The codebook of a shipped instrument (see `list_instruments()`)."""
-    from survey.codebook_toml import read_codebook
+    from survey.io.codebook_toml import read_codebook
 
     available = list_instruments()
     if name not in available:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from survey.codebook import Codebook, CodebookError, MultipleResponseSet, Scale, Variable
-from survey.codebook_toml import read_codebook, write_codebook
+from survey.io.codebook_toml import read_codebook, write_codebook
 
 REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
 
@@ -207,7 +207,7 @@ def test_codebook_of_a_real_spss_file_round_trips(tmp_path: Path) -> None:
         pytest.skip(f"reference SPSS files not found at {REFERENCE / 'spss'}")
     import warnings
 
-    from survey.readers import read
+    from survey.io.readers import read
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

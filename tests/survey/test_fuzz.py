@@ -25,7 +25,7 @@ from hypothesis import strategies as st  # noqa: E402
 import survey  # noqa: E402
 from survey.errors import SurveyAnalysisError  # noqa: E402
 from survey.factor import HeywoodWarning  # noqa: E402
-from survey.readers import read  # noqa: E402
+from survey.io.readers import read  # noqa: E402
 from survey.reliability import ReliabilityWarning  # noqa: E402
 
 REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference"

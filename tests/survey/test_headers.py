@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 import survey
 from survey.errors import SurveyAnalysisError
-from survey.readers import HeaderWarning, SurveyReadError, read
+from survey.io.readers import HeaderWarning, SurveyReadError, read
 
 N = 41
 

@@ -21,6 +21,8 @@ from typer.testing import CliRunner
 import survey
 from survey.codebook import Codebook, SurveyData, Variable
 from survey.errors import SurveyAnalysisError
+from survey.io.readers import PersonalDataWarning, SurveyReadError, read
+from survey.io.wenjuanxing import UninterpretedColumnsWarning
 from survey.privacy import (
     column_kind,
     find_personal_columns,
@@ -30,8 +32,6 @@ from survey.privacy import (
     valid_resident_id,
     value_kind,
 )
-from survey.readers import PersonalDataWarning, SurveyReadError, read
-from survey.wenjuanxing import UninterpretedColumnsWarning
 
 REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "wenjuanxing"
 N = 40

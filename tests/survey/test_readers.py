@@ -21,7 +21,7 @@ import pytest
 
 import survey
 from survey.codebook import Codebook, Scale, Variable
-from survey.readers import (
+from survey.io.readers import (
     EncodingFallbackWarning,
     MetadataWarning,
     PersonalDataWarning,
@@ -391,9 +391,9 @@ PEOPLE = pd.DataFrame(
 def _no_ip_anywhere(result: survey.SurveyData) -> None:
     cells = [str(v) for v in result.data.to_numpy().ravel()] + [str(c) for c in result.data.columns]
     assert not any(looks_like_ip(c) for c in cells)
-    assert not any(survey.readers.IP_PATTERN.search(c) for c in cells)
+    assert not any(survey.io.readers.IP_PATTERN.search(c) for c in cells)
     text = repr(result.codebook)
-    assert not survey.readers.IP_PATTERN.search(text)
+    assert not survey.io.readers.IP_PATTERN.search(text)
     assert "240e:3b0" not in text and "240e:3b0" not in " ".join(cells)
 
 

@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 from survey.codebook import Codebook, Variable
-from survey.readers import IP_PATTERN, PersonalDataWarning, SurveyReadError, looks_like_ip, read
-from survey.wenjuanxing import (
+from survey.io.readers import IP_PATTERN, PersonalDataWarning, SurveyReadError, looks_like_ip, read
+from survey.io.wenjuanxing import (
     InferredCodesWarning,
     UninterpretedColumnsWarning,
     infer_codes,
@@ -195,7 +195,7 @@ def test_other_option_text_goes_to_its_own_column(by_text, paired) -> None:  # n
 
 
 @needs_exports
-@pytest.mark.filterwarnings("ignore::survey.readers.PersonalDataWarning")
+@pytest.mark.filterwarnings("ignore::survey.io.readers.PersonalDataWarning")
 def test_text_export_alone_says_its_codes_are_inferred() -> None:
     with pytest.warns(InferredCodesWarning) as record:
         read(BY_TEXT)
@@ -204,7 +204,7 @@ def test_text_export_alone_says_its_codes_are_inferred() -> None:
 
 
 @needs_exports
-@pytest.mark.filterwarnings("ignore::survey.readers.PersonalDataWarning")
+@pytest.mark.filterwarnings("ignore::survey.io.readers.PersonalDataWarning")
 def test_codebook_gives_the_text_export_the_platform_codes(by_number) -> None:  # noqa: ANN001
     # 年龄's option numbers as the by-number export records them (nobody chose option 1)
     bands = [
@@ -368,8 +368,8 @@ def test_duration_and_submission_time(exports: tuple[Path, Path]) -> None:
     assert parse_duration("45秒") == 45 and np.isnan(parse_duration("很久"))
 
 
-@pytest.mark.filterwarnings("ignore::survey.readers.PersonalDataWarning")
-@pytest.mark.filterwarnings("ignore::survey.wenjuanxing.InferredCodesWarning")
+@pytest.mark.filterwarnings("ignore::survey.io.readers.PersonalDataWarning")
+@pytest.mark.filterwarnings("ignore::survey.io.wenjuanxing.InferredCodesWarning")
 def test_uninterpreted_columns_are_named_in_a_warning(exports: tuple[Path, Path]) -> None:
     text, _ = exports
     with pytest.warns(UninterpretedColumnsWarning) as record:
@@ -379,7 +379,7 @@ def test_uninterpreted_columns_are_named_in_a_warning(exports: tuple[Path, Path]
     assert result.data["备注信息"].tolist() == ["a", "b", "c", "d", "e"]
 
 
-@pytest.mark.filterwarnings("ignore::survey.wenjuanxing.UninterpretedColumnsWarning")
+@pytest.mark.filterwarnings("ignore::survey.io.wenjuanxing.UninterpretedColumnsWarning")
 def test_no_ip_address_survives_anywhere(exports: tuple[Path, Path]) -> None:
     text, number = exports
     for path in (text, number):

@@ -19,8 +19,8 @@ import pytest
 
 import survey
 from survey.codebook import Codebook, MultipleResponseSet, SurveyData, Variable
-from survey.readers import MetadataWarning, PersonalDataWarning, read
-from survey.writers import SurveyWriteError, write
+from survey.io.readers import MetadataWarning, PersonalDataWarning, read
+from survey.io.writers import SurveyWriteError, write
 
 REFERENCE = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
 SPSS = REFERENCE / "spss"
@@ -231,7 +231,7 @@ def test_personal_columns_are_not_written(tmp_path: Path) -> None:
     with pytest.warns(PersonalDataWarning, match="来自IP"):
         path = write(frame, tmp_path / "p.csv")
     assert "1.2.3.4" not in path.read_text(encoding="utf-8-sig")
-    hashed = survey.readers.hash_values(frame["来自IP"], b"salt")
+    hashed = survey.io.readers.hash_values(frame["来自IP"], b"salt")
     path = write(frame.assign(来自IP=hashed), tmp_path / "h.csv")  # digests may be written
     assert hashed.iloc[0] in path.read_text(encoding="utf-8-sig")
 

@@ -29,15 +29,15 @@ from survey.codebook import (
     Variable,
 )
 from survey.errors import SurveyAnalysisError, SurveyAnalysisWarning
+from survey.io.wenjuanxing import WenjuanxingError, is_wenjuanxing, parse_wenjuanxing
 from survey.privacy import (
-    HASH_SUFFIX,  # noqa: F401 - re-exported for callers of survey.readers
+    HASH_SUFFIX,  # noqa: F401 - re-exported for callers of survey.io.readers
     describe_report,
     find_personal_columns,
     hash_values,  # noqa: F401 - re-exported
     is_hashed,
     protect,
 )
-from survey.wenjuanxing import WenjuanxingError, is_wenjuanxing, parse_wenjuanxing
 
 FORMATS: dict[str, str] = {
     ".sav": "SPSS data",
@@ -255,7 +255,7 @@ def _user_codebook(codebook: Codebook | str | Path | None, file: Path) -> Codebo
     if codebook is None or isinstance(codebook, Codebook):
         return codebook
     if isinstance(codebook, str | Path):
-        from survey.codebook_toml import read_codebook
+        from survey.io.codebook_toml import read_codebook
 
         return read_codebook(codebook)
     raise SurveyReadError(

@@ -23,7 +23,7 @@ import pandas as pd
 
 from survey.codebook import Codebook, SurveyData, Variable
 from survey.errors import SurveyAnalysisError
-from survey.readers import MetadataWarning, PersonalDataWarning, is_hashed, personal_columns
+from survey.io.readers import MetadataWarning, PersonalDataWarning, is_hashed, personal_columns
 
 FORMATS = {
     ".sav": "SPSS data",

@@ -18,7 +18,7 @@ from scipy import stats
 
 from survey.codebook import SurveyData
 from survey.errors import SurveyAnalysisError
-from survey.regression import (
+from survey.regression.design import (
     CONSTANT,
     ConvergenceWarning,
     Reference,

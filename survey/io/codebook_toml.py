@@ -169,7 +169,7 @@ def write_codebook(codebook: Codebook, path: str | Path, *, overwrite: bool = Fa
     Refuses to replace an existing file unless `overwrite=True`, and never replaces the data file
     the codebook was read from. Nothing is left on disk when writing fails.
     """
-    from survey.writers import atomic_output, check_target
+    from survey.io.writers import atomic_output, check_target
 
     if not isinstance(codebook, Codebook):
         raise CodebookError(f"write_codebook needs a Codebook, got {type(codebook).__name__}")
