@@ -151,6 +151,59 @@ def report_seconds(data: pd.DataFrame, repeat: int = 3) -> float:
     return statistics.median(times)
 
 
+def comparison_rows(data: pd.DataFrame) -> tuple[list[dict], list[str]]:
+    """Group comparisons and the thesis analyses beside pingouin (or scipy) doing the same."""
+    import survey
+
+    try:
+        import pingouin as pg
+    except ImportError as error:
+        return [], [f"pingouin unavailable: {error!r}"]
+    from scipy import stats
+
+    rng = np.random.default_rng(7)
+    frame = data.iloc[:, :6].copy()
+    frame.columns = [f"q{i}" for i in range(1, 7)]
+    frame["group"] = rng.integers(0, 4, len(frame))
+    frame["pair"] = rng.integers(0, 2, len(frame))
+    frame["cov"] = frame["q1"] + rng.normal(0, 1, len(frame))
+    long = frame[["q1", "q2", "q3"]].reset_index().melt(id_vars="index", var_name="time", value_name="y")
+    raters = frame[["q1", "q2", "q3", "q4"]].head(200)
+    raters_long = raters.reset_index().melt(id_vars="index", var_name="rater", value_name="score")
+    tasks = {
+        "one-way ANOVA": (lambda: survey.anova(frame, "q1", "group"),
+                          "pingouin", lambda: pg.anova(frame, dv="q1", between="group")),
+        "Welch ANOVA": (lambda: survey.welch_anova(frame, "q1", "group"),
+                        "pingouin", lambda: pg.welch_anova(frame, dv="q1", between="group")),
+        "independent t": (lambda: survey.ttest(frame, "q1", "pair"),
+                          "pingouin", lambda: pg.ttest(frame.q1[frame.pair == 0], frame.q1[frame.pair == 1])),
+        "Levene (mean and median)": (lambda: survey.levene(frame, "q1", "group"),
+                                     "scipy", lambda: [stats.levene(*[g.q1 for _, g in frame.groupby("group")],
+                                                                    center=c) for c in ("mean", "median")]),
+        "Shapiro-Wilk + Lilliefors": (lambda: survey.normality(frame, "q1"),
+                                      "pingouin", lambda: pg.normality(frame.q1)),
+        "Wilcoxon signed-rank": (lambda: survey.wilcoxon_signed_rank(frame, "q1", "q2"),
+                                 "pingouin", lambda: pg.wilcoxon(frame.q1, frame.q2)),
+        "Friedman": (lambda: survey.friedman(frame, ["q1", "q2", "q3"]),
+                     "pingouin", lambda: pg.friedman(long, dv="y", within="time", subject="index")),
+        "repeated-measures ANOVA": (lambda: survey.repeated_measures_anova(frame, ["q1", "q2", "q3"]),
+                                    "pingouin", lambda: pg.rm_anova(long, dv="y", within="time", subject="index",
+                                                                    correction=True)),
+        "ANCOVA": (lambda: survey.ancova(frame, "q2", "group", "cov"),
+                   "pingouin", lambda: pg.ancova(frame, dv="q2", between="group", covar="cov")),
+        "partial correlation": (lambda: survey.partial_correlation(frame, "q1", "q2", "q3"),
+                                "pingouin", lambda: pg.partial_corr(frame, x="q1", y="q2", covar="q3")),
+        "ICC (six forms)": (lambda: survey.icc(raters),
+                            "pingouin", lambda: pg.intraclass_corr(raters_long, targets="index", raters="rater",
+                                                                   ratings="score")),
+    }
+    rows = []
+    for name, (mine, who, theirs) in tasks.items():
+        rows.append({"analysis": name, "onenet ms": round(timed(mine), 2), "other": who,
+                     "other ms": round(timed(theirs), 2)})
+    return rows, []
+
+
 def main() -> None:
     data = synthetic_items()
     ours: dict[str, Callable[[], object]] = {
@@ -175,6 +228,9 @@ def main() -> None:
         more, sem_notes = sem_rows(data)
         rows += more
         notes += sem_notes
+        more, comparison_notes = comparison_rows(data)
+        rows += more
+        notes += comparison_notes
     table = pd.DataFrame(rows)
     table["speed-up"] = (table["other ms"] / table["onenet ms"]).round(1)
     print(f"{len(data)} respondents x {data.shape[1]} items")

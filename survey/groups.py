@@ -230,10 +230,16 @@ def _sum_coded(levels: pd.Series, name: str) -> tuple[np.ndarray, list[str]]:
     return np.column_stack(cols), [f"{name}[{c}]" for c in cats[:-1]]
 
 
-def _rss(X: np.ndarray, y: np.ndarray) -> float:
-    beta, *_ = np.linalg.lstsq(X, y, rcond=None)
+def _fit(X: np.ndarray, y: np.ndarray) -> tuple[float, int, np.ndarray]:
+    """Least squares: residual SS, the rank of X (singular values above max(n, p) eps times the
+    largest, as numpy's matrix_rank) and the coefficients — one SVD for all three."""
+    beta, _, rank, _ = np.linalg.lstsq(X, y, rcond=None)
     resid = y - X @ beta
-    return float(resid @ resid)
+    return float(resid @ resid), int(rank), beta
+
+
+def _rss(X: np.ndarray, y: np.ndarray) -> float:
+    return _fit(X, y)[0]
 
 
 def anova(data: pd.DataFrame, dv: str, between: str | Sequence[str]) -> AnovaResult:
@@ -258,6 +264,8 @@ def anova(data: pd.DataFrame, dv: str, between: str | Sequence[str]) -> AnovaRes
     y = y_all[ok].to_numpy()
     if np.ptp(y) == 0:
         raise SurveyAnalysisError(f"anova: outcome {dv!r} is constant")
+    if len(factors) == 1:
+        return _one_way(data.loc[ok], y, factors[0])
     blocks: dict[str, np.ndarray] = {}
     for f in factors:
         blocks[f], _ = _sum_coded(frame[f], f)
@@ -275,8 +283,8 @@ def anova(data: pd.DataFrame, dv: str, between: str | Sequence[str]) -> AnovaRes
         warnings.warn("anova: some cells of the design are empty; Type III tests of the effects "
                       "involved are not estimable as in a full design", SmallGroupWarning, stacklevel=2)
     X_full = np.column_stack([np.ones(len(y)), *blocks.values()])
-    rss_full = _rss(X_full, y)
-    df_error = len(y) - np.linalg.matrix_rank(X_full)
+    rss_full, rank, _ = _fit(X_full, y)
+    df_error = len(y) - rank
     if df_error < 1:
         raise SurveyAnalysisError("anova: no error degrees of freedom (a group with one member per cell?)")
     ms_error = rss_full / df_error
@@ -301,6 +309,34 @@ def anova(data: pd.DataFrame, dv: str, between: str | Sequence[str]) -> AnovaRes
     groups = data.loc[ok].assign(_y=y).groupby(factors, observed=True)["_y"].agg(n="size", mean="mean", sd="std")
     return AnovaResult(table, float(first["F"]), float(first["p"]), (float(first["df"]), float(df_error)),
                        float(eta2), float(omega2), groups)
+
+
+def _one_way(data: pd.DataFrame, y: np.ndarray, factor: str) -> AnovaResult:
+    """One-way ANOVA from group sums (the same table as the general Type III path, which for one
+    factor is SS_between = sum n_g (mean_g - mean)^2 and SS_within = sum (y - mean_g)^2)."""
+    codes, levels = pd.factorize(data[factor], sort=True)
+    n_g = np.bincount(codes).astype(float)
+    sum_g = np.bincount(codes, weights=y)
+    mean_g = sum_g / n_g
+    ss_total = float(((y - y.mean()) ** 2).sum())
+    ss_within = float(((y - mean_g[codes]) ** 2).sum())
+    ss_between = ss_total - ss_within
+    df_b, df_w = len(levels) - 1, len(y) - len(levels)
+    if df_b < 1:
+        raise SurveyAnalysisError(f"anova: factor {factor!r} needs at least two groups")
+    ms_w = ss_within / df_w
+    F = (ss_between / df_b) / ms_w
+    p = float(stats.f.sf(F, df_b, df_w))
+    table = pd.DataFrame({
+        "SS": [ss_between, ss_within, ss_total], "df": [df_b, df_w, len(y) - 1],
+        "MS": [ss_between / df_b, ms_w, np.nan], "F": [F, np.nan, np.nan], "p": [p, np.nan, np.nan],
+        "partial_eta2": [ss_between / (ss_between + ss_within), np.nan, np.nan],
+    }, index=pd.Index([factor, "Error", "Corrected total"], name="source"))
+    sd_g = np.sqrt(np.bincount(codes, weights=(y - mean_g[codes]) ** 2) / (n_g - 1))
+    groups = pd.DataFrame({"n": n_g.astype(int), "mean": mean_g, "sd": sd_g},
+                          index=pd.Index(levels, name=factor))
+    omega2 = (ss_between - df_b * ms_w) / (ss_total + ms_w)
+    return AnovaResult(table, float(F), p, (float(df_b), float(df_w)), ss_between / ss_total, float(omega2), groups)
 
 
 @dataclass
@@ -683,16 +719,13 @@ def ancova(data: pd.DataFrame, dv: str, between: str | Sequence[str], covariates
     terms = {c: X_cov[:, [j]] for j, c in enumerate(covs)} | blocks
     n = len(y)
     X_full = np.column_stack([np.ones(n), *terms.values()])
-    rank = np.linalg.matrix_rank(X_full)
+    rss_full, rank, beta = _fit(X_full, y)
     if rank < X_full.shape[1]:
         raise SurveyAnalysisError("ancova: the design is singular (an empty cell, or a covariate that is a "
                                   "function of the factors)")
     df_error = n - rank
     if df_error < 1:
         raise SurveyAnalysisError("ancova: no error degrees of freedom")
-    beta, *_ = np.linalg.lstsq(X_full, y, rcond=None)
-    resid = y - X_full @ beta
-    rss_full = float(resid @ resid)
     ms_error = rss_full / df_error
     rows = {}
     for name, block in terms.items():
@@ -753,8 +786,7 @@ def _slopes_test(y, terms, blocks, factors, covs, X_cov) -> pd.DataFrame:
     interactions = {f"{f} x {c}": blocks[f] * X_cov[:, [j]] for f in factors for j, c in enumerate(covs)}
     extended = terms | interactions
     X = np.column_stack([np.ones(n), *extended.values()])
-    rank = np.linalg.matrix_rank(X)
-    rss = _rss(X, y)
+    rss, rank, _ = _fit(X, y)
     df_error = n - rank
     rows = {}
     for name, block in interactions.items():

@@ -150,11 +150,12 @@ def friedman(data: pd.DataFrame | SurveyData, columns: Sequence[str], *,
     n, k = values.shape
     if n < 2:
         raise SurveyAnalysisError(f"friedman: {n} respondent(s) answered all of {columns}; need at least 2")
-    ranks = np.apply_along_axis(stats.rankdata, 1, values.to_numpy())
-    tie_sum = 0.0
-    for row in values.to_numpy():
-        _, t = np.unique(row, return_counts=True)
-        tie_sum += float((t**3 - t).sum())
+    x = values.to_numpy()
+    ranks = stats.rankdata(x, axis=1)
+    # ties: an answer shared by t columns of its row counts t each time, so the row's
+    # sum of (t^3 - t) over tie groups is the sum over its answers of (t^2 - 1)
+    shared = (x[:, :, None] == x[:, None, :]).sum(axis=2)
+    tie_sum = float((shared**2 - 1).sum())
     denominator = n * k * (k + 1) - tie_sum / (k - 1)
     if denominator <= 0:
         raise SurveyAnalysisError(f"friedman: every respondent gives {columns} the same value; nothing to rank")
