@@ -18,6 +18,7 @@ import numpy as np
 import solara
 from matplotlib import font_manager
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 from mesa.visualization import SolaraViz
 from mesa.visualization.utils import update_counter
 
@@ -237,6 +238,7 @@ def kpi_figure(model: DashboardModel, kpis: list[str], title: str | None = None)
                     label=f"{label} ({_say('baseline', lang)})")
     ax.set_title(title or _say(kpis[0], lang), fontsize="medium", fontfamily=_font_family(lang))
     ax.set_xlabel(_say("day", lang), fontfamily=_font_family(lang))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # working days are whole
     legend = ax.legend(fontsize="x-small", prop={"family": _font_family(lang), "size": 7})
     legend.set_title(None)
     return fig

@@ -141,7 +141,9 @@ def test_levers_move_steps_run_and_charts_change_without_page_errors(browser, da
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     _until("the page to load", page.goto, dashboard_url)
-    _until("the lever 'Publicity'", page.get_by_text("Publicity", exact=True).wait_for)
+    # the slider's label (the lever table below has a "Publicity" cell too)
+    lever_label = page.locator("label", has_text="Publicity").first
+    _until("the lever 'Publicity'", lever_label.wait_for)
     _until("nine charts", page.wait_for_function, "document.querySelectorAll('img').length >= 9")
     _until("the lever table at day 0", page.wait_for_function,
            "(document.querySelector('.onenet-day')?.textContent ?? '').startsWith('day 0 ')", page=page)
@@ -151,7 +153,7 @@ def test_levers_move_steps_run_and_charts_change_without_page_errors(browser, da
         assert page.get_by_text(label).count() >= 1, label
     before = _chart_sources(page)
 
-    publicity = page.locator(".v-input", has=page.get_by_text("Publicity", exact=True)).locator("[role=slider]")
+    publicity = page.locator(".v-input", has=page.locator("label", has_text="Publicity")).locator("[role=slider]")
     assert publicity.get_attribute("aria-valuenow") == "0"
     publicity.focus()
     page.keyboard.press("End")
