@@ -160,6 +160,7 @@ def comparison_rows(data: pd.DataFrame) -> tuple[list[dict], list[str]]:
     except ImportError as error:
         return [], [f"pingouin unavailable: {error!r}"]
     from scipy import stats
+    from statsmodels.stats.diagnostic import lilliefors
 
     rng = np.random.default_rng(7)
     frame = data.iloc[:, :6].copy()
@@ -181,7 +182,8 @@ def comparison_rows(data: pd.DataFrame) -> tuple[list[dict], list[str]]:
                                      "scipy", lambda: [stats.levene(*[g.q1 for _, g in frame.groupby("group")],
                                                                     center=c) for c in ("mean", "median")]),
         "Shapiro-Wilk + Lilliefors": (lambda: survey.normality(frame, "q1"),
-                                      "pingouin", lambda: pg.normality(frame.q1)),
+                                      "pingouin+statsmodels",
+                                      lambda: (pg.normality(frame.q1), lilliefors(frame.q1, pvalmethod="approx"))),
         "Wilcoxon signed-rank": (lambda: survey.wilcoxon_signed_rank(frame, "q1", "q2"),
                                  "pingouin", lambda: pg.wilcoxon(frame.q1, frame.q2)),
         "Friedman": (lambda: survey.friedman(frame, ["q1", "q2", "q3"]),

@@ -121,6 +121,19 @@ class TTestResult:
                 f"d = {self.cohen_d:.3f}\n{self.groups.round(3).to_string()}")
 
 
+def _levene_two(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """Levene's F (mean-centred, as SPSS) for two groups: the one-way ANOVA F of |value - group mean|."""
+    zx, zy = np.abs(x - x.mean()), np.abs(y - y.mean())
+    n1, n2 = zx.size, zy.size
+    grand = (zx.sum() + zy.sum()) / (n1 + n2)
+    between = n1 * (zx.mean() - grand) ** 2 + n2 * (zy.mean() - grand) ** 2
+    within = ((zx - zx.mean()) ** 2).sum() + ((zy - zy.mean()) ** 2).sum()
+    if within == 0:
+        return float("nan"), float("nan")
+    f = between / (within / (n1 + n2 - 2))
+    return float(f), float(stats.f.sf(f, 1, n1 + n2 - 2))
+
+
 def ttest(data: pd.DataFrame, dv: str, group: str | None = None, *, paired_with: str | None = None,
           mu: float = 0.0, confidence: float = 0.95) -> TTestResult:
     """Independent (by `group`, two levels), paired (`dv` vs `paired_with`) or one-sample (vs `mu`).
@@ -142,22 +155,21 @@ def ttest(data: pd.DataFrame, dv: str, group: str | None = None, *, paired_with:
         n1, n2 = x.size, y.size
         diff = x.mean() - y.mean()
         v1, v2 = x.var(ddof=1), y.var(ddof=1)
-        lev = stats.levene(x, y, center="mean")
-        rows = []
+        lev_f, lev_p = _levene_two(x, y)
         sp2 = ((n1 - 1) * v1 + (n2 - 1) * v2) / (n1 + n2 - 2)
-        for name, se, df in (("Student", np.sqrt(sp2 * (1 / n1 + 1 / n2)), n1 + n2 - 2),
-                             ("Welch", np.sqrt(v1 / n1 + v2 / n2),
-                              (v1 / n1 + v2 / n2) ** 2 / ((v1 / n1) ** 2 / (n1 - 1) + (v2 / n2) ** 2 / (n2 - 1)))):
-            t = diff / se
-            half = stats.t.ppf(1 - alpha / 2, df) * se
-            rows.append({"test": name, "t": t, "df": df, "p": 2 * stats.t.sf(abs(t), df), "mean_diff": diff,
-                         "se_diff": se, "ci_low": diff - half, "ci_high": diff + half})
-        table = pd.DataFrame(rows).set_index("test")
-        chosen = table.loc["Welch" if lev.pvalue < 0.05 else "Student"]
+        se = np.array([np.sqrt(sp2 * (1 / n1 + 1 / n2)), np.sqrt(v1 / n1 + v2 / n2)])
+        df = np.array([n1 + n2 - 2,
+                       (v1 / n1 + v2 / n2) ** 2 / ((v1 / n1) ** 2 / (n1 - 1) + (v2 / n2) ** 2 / (n2 - 1))])
+        t = diff / se
+        half = stats.t.ppf(1 - alpha / 2, df) * se
+        table = pd.DataFrame({"t": t, "df": df, "p": 2 * stats.t.sf(np.abs(t), df), "mean_diff": diff,
+                              "se_diff": se, "ci_low": diff - half, "ci_high": diff + half},
+                             index=pd.Index(["Student", "Welch"], name="test"))
+        chosen = table.loc["Welch" if lev_p < 0.05 else "Student"]
         d = diff / np.sqrt(sp2)
         return TTestResult("independent", table, _describe_groups(groups), float(chosen["t"]), float(chosen["df"]),
                            float(chosen["p"]), float(diff), (float(chosen["ci_low"]), float(chosen["ci_high"])),
-                           float(d), float(lev.statistic), float(lev.pvalue))
+                           float(d), lev_f, lev_p)
     first = _numeric(data, dv, "ttest")
     if paired_with is not None:
         second = _numeric(data, paired_with, "ttest")
