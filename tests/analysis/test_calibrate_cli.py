@@ -186,6 +186,10 @@ def test_shipped_priors_load_against_their_case_studies():
         assert 6 <= len(priors) <= 8, path
         raw = tomllib.loads(path.read_text(encoding="utf-8"))["priors"]
         assert all(len(table["provenance"]) > 20 for table in raw.values()), path
+    # narrower prior files for one case (CASE_priors_PURPOSE.toml) load against it too
+    for path in sorted((SCENARIO_DIR / "calibration").glob("*_priors_*.toml")):
+        case = path.name.split("_priors_")[0]
+        assert load_priors(path, load_scenario(case)), path
 
 
 def test_parameter_recovery_at_a_small_size():
