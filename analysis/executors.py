@@ -3,7 +3,9 @@
 All three share one interface, `map(fn, items)`, which yields `(item, fn(item))` pairs as they
 finish (in any order). Used as a context manager (`with executor:`), an executor keeps its worker
 processes or Dask client between `map` calls (work sent in many small rounds, as calibration does,
-then pays the start-up of the workers once). A run's result depends only on its `RunSpec` (scenario and seed), never on
+then pays the start-up of the workers once). Entering again inside is harmless: only the outermost
+`with` closes the workers, so `calibrate(..., executor=executor)` inside `with executor:` leaves
+them running for what follows. A run's result depends only on its `RunSpec` (scenario and seed), never on
 where or when it ran, so every executor gives the same results for the same experiment.
 """
 
@@ -89,6 +91,7 @@ class ProcessExecutor:
         if self.workers < 1:
             raise ValueError(f"workers must be at least 1 (got {self.workers})")
         self._pool: ProcessPoolExecutor | None = None
+        self._depth = 0  # how many `with` blocks are open
 
     def _new_pool(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=self.workers, initializer=_exit_with_parent,
@@ -97,15 +100,17 @@ class ProcessExecutor:
     def __enter__(self) -> ProcessExecutor:
         if self._pool is None:
             self._pool = self._new_pool()
+        self._depth += 1
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
+        self._depth = max(self._depth - 1, 0)
+        if self._depth == 0 and self._pool is not None:
+            pool, self._pool = self._pool, None
+            pool.shutdown(cancel_futures=True)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"workers": self.workers, "_pool": None}
+        return {"workers": self.workers, "_pool": None, "_depth": 0}
 
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[tuple[T, R]]:
         pending: dict[Future[R], T] = {}
@@ -155,6 +160,7 @@ class DaskExecutor:
                                "pip install 'onenet-lab[dask]'") from None
         self.scheduler, self.workers = scheduler, workers
         self._open: tuple[Any, Any] | None = None
+        self._depth = 0  # how many `with` blocks are open
 
     def _connect(self) -> tuple[Any, Any]:
         from distributed import Client, LocalCluster
@@ -163,31 +169,41 @@ class DaskExecutor:
             return Client(self.scheduler), None
         cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1, processes=True,
                                dashboard_address=None)
-        return Client(cluster), cluster
+        try:
+            return Client(cluster), cluster
+        except BaseException:
+            cluster.close()
+            raise
 
     @staticmethod
     def _disconnect(client: Any, cluster: Any) -> None:
-        client.close()
-        if cluster is not None:
-            cluster.close()
+        try:
+            client.close()
+        finally:
+            if cluster is not None:
+                cluster.close()
 
     def __enter__(self) -> DaskExecutor:
         if self._open is None:
             self._open = self._connect()
+        self._depth += 1
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._open is not None:
-            self._disconnect(*self._open)
-            self._open = None
+        self._depth = max(self._depth - 1, 0)
+        if self._depth == 0 and self._open is not None:
+            opened, self._open = self._open, None
+            self._disconnect(*opened)
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"scheduler": self.scheduler, "workers": self.workers, "_open": None}
+        return {"scheduler": self.scheduler, "workers": self.workers, "_open": None, "_depth": 0}
 
     def map(self, fn: Callable[[T], R], items: Sequence[T]) -> Iterator[tuple[T, R]]:
         from distributed import as_completed
 
-        client, cluster = self._open if self._open is not None else self._connect()
+        kept = self._open is not None
+        client, cluster = self._open if kept else self._connect()
+        futures: list[Any] = []
         try:
             futures = client.map(fn, list(items), pure=False)
             owner = {future.key: item for future, item in zip(futures, items, strict=True)}
@@ -195,7 +211,11 @@ class DaskExecutor:
                 yield owner[future.key], future.result()
                 future.release()
         finally:
-            if self._open is None:
+            if kept:  # an error or an abandoned map: stop its runs, keep the workers
+                unfinished = [future for future in futures if not future.done()]
+                if unfinished:
+                    client.cancel(unfinished)
+            else:
                 self._disconnect(client, cluster)
 
     def __repr__(self) -> str:

@@ -4,7 +4,9 @@ on every executor, and a store that resumes a crashed run to the bit-identical r
 from __future__ import annotations
 
 import math
+import os
 import sqlite3
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,7 +16,7 @@ from scipy import stats
 from analysis.calibration import CalibrationError, Prior, Priors, calibrate, load_priors
 from analysis.calibration.abc import se_weighted_distance
 from analysis.calibration.toy import NormalMean, normal_normal_posterior
-from analysis.executors import ProcessExecutor, SerialExecutor
+from analysis.executors import DaskExecutor, ProcessExecutor, SerialExecutor
 from simulation import load_scenario
 
 MODEL = NormalMean(n=25, sigma=1.0)
@@ -164,6 +166,62 @@ def test_same_seed_same_posterior_on_serial_and_process_executors():
     assert serial.history().equals(processes.history())
     other = calibrate(MODEL, _normal_prior(), observed, **{**options, "seed": 10})
     assert not np.array_equal(serial.particles, other.particles)
+
+
+def _worker_pids(executor) -> set[int]:
+    return {pid for _, pid in executor.map(lambda _: os.getpid(), range(8))}
+
+
+def _gone(pids: set[int], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        alive = set()
+        for pid in pids:
+            try:
+                os.kill(pid, 0)
+                alive.add(pid)
+            except ProcessLookupError:
+                pass
+        if not alive:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def _pid_after_a_nap(_: int) -> int:
+    time.sleep(0.05)  # long enough for every worker to take a share
+    return os.getpid()
+
+
+def test_a_calibration_inside_with_keeps_the_process_workers():
+    options = {"population": 40, "batch_size": 20, "generations": 2, "seed": 9}
+    with ProcessExecutor(2) as executor:
+        workers = {pid for _, pid in executor.map(_pid_after_a_nap, range(8))}
+        calibrate(MODEL, _normal_prior(), {"mean": (0.8, MODEL.se)}, executor=executor, **options)
+        assert {pid for _, pid in executor.map(_pid_after_a_nap, range(8))} == workers
+    assert len(workers) == 2 and os.getpid() not in workers
+    assert _gone(workers)
+
+
+def test_same_seed_same_posterior_on_serial_and_dask_executors():
+    """Two single-threaded Dask workers finish the batches' simulations in whatever order they
+    like; accepting in batch order makes the posterior and its history bit-identical anyway. The
+    calibration enters the executor itself; inside an outer `with` it must leave the cluster
+    running (the same worker processes answer afterwards), and the outer `with` closes it."""
+    options = {"population": 100, "batch_size": 25, "generations": 4, "seed": 9}
+    observed = {"mean": (0.8, MODEL.se)}
+    serial = calibrate(MODEL, _normal_prior(), observed, executor=SerialExecutor(), **options)
+    with DaskExecutor(workers=2) as executor:
+        workers = _worker_pids(executor)
+        dask = calibrate(MODEL, _normal_prior(), observed, executor=executor, **options)
+        assert _worker_pids(executor) == workers
+    assert len(workers) == 2 and os.getpid() not in workers
+    assert len(dask.generations) == 4 and dask.simulations > 4 * 100
+    assert np.array_equal(serial.particles, dask.particles)
+    assert np.array_equal(serial.weights, dask.weights)
+    assert np.array_equal(serial.distances, dask.distances)
+    assert serial.history().equals(dask.history())
+    assert _gone(workers)
 
 
 @dataclass(frozen=True)

@@ -77,7 +77,6 @@ def test_process_executor_gives_identical_results(serial_runs, tmp_path):
 
 
 def test_dask_local_cluster_gives_identical_results(serial_runs, tmp_path):
-    pytest.importorskip("distributed", reason="dask.distributed is in the [test] extra")
     runs = run_experiment(small_experiment(), tmp_path / "r.sqlite", executor=DaskExecutor(workers=2))
     pd.testing.assert_frame_equal(_sorted(runs), serial_runs)
 

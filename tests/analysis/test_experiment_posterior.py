@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from analysis.calibration.abc import weighted_quantile
 from analysis.compare import effects
 from analysis.experiment import Experiment, ExperimentError, load_experiment, run_experiment
 
@@ -61,6 +62,37 @@ def test_spread_posterior_spreads_the_replications(tmp_path, plain_at_point):
     # each replication ran its own draw, the same for both arms
     by_rep = spread.pivot(index="replication", columns="arm", values="seed")
     assert (by_rep["baseline"] == by_rep["data_sharing"]).all()
+
+
+def test_parameter_uncertainty_widens_the_effect_interval(tmp_path):
+    """Data sharing pulls materials from the shared platform, so citizens supply fewer of them;
+    each supplied material is missing with probability about missing_material_prob, and a missing
+    material means a resubmission. The paired effect on resubmissions per case is therefore
+    roughly proportional to that probability. With a degenerate posterior (every particle at the
+    median) the replications differ only in their random numbers, which the two arms share; with
+    a spread posterior each replication also has its own probability, hence its own effect size,
+    so the paired differences vary more and the effect's confidence interval is wider."""
+    values = np.linspace(0.02, 0.5, 30)
+    median = weighted_quantile(values, np.ones(len(values)), 0.5)
+    arms = {"spread": values, "degenerate": np.full(len(values), median)}
+    half_width, per_replication = {}, {}
+    for name, particles in arms.items():
+        experiment = Experiment.build("baseline", ["data_sharing"], replications=12, seed=3, days=30,
+                                      updates=SMALL,
+                                      posterior=str(_posterior(tmp_path, f"{name}.csv", particles)))
+        runs = run_experiment(experiment, tmp_path / name / "results.sqlite")
+        row = effects(runs, kpis=[KPI]).iloc[0]
+        assert row["n"] == 12 and row["diff"] < 0  # fewer materials to supply, fewer resubmissions
+        half_width[name] = (row["ci_high"] - row["ci_low"]) / 2
+        wide = runs.pivot(index="replication", columns="arm", values=KPI)
+        draws = [d[PATH] for d in experiment.posterior_draws()]
+        per_replication[name] = (np.array([draws[r] for r in wide.index]),
+                                 (wide["data_sharing"] - wide["baseline"]).to_numpy())
+    assert set(per_replication["degenerate"][0]) == {median}
+    assert half_width["spread"] > 1.25 * half_width["degenerate"]
+    # the mechanism: a replication drawing a larger probability gains more from data sharing
+    probability, effect = per_replication["spread"]
+    assert np.corrcoef(probability, effect)[0, 1] < -0.7
 
 
 def test_bad_posterior_is_refused_before_any_run(tmp_path):
