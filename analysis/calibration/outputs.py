@@ -5,7 +5,7 @@
 - `targets_fit.csv`: per target (role `calibrate` or held-out `validate`): observed value, se,
   the posterior-predictive mean, sd and 90% interval (`pp_low`, `pp_high`) of what would be
   observed — a simulation at a resampled particle with a fresh seed, plus the target's sampling
-  error N(0, se^2) — the z score (observed - pp_mean) / pp_sd, and whether the interval covers it.
+  error N(0, se^2), kept within the target's range (a share in [0, 1]) — the z score (observed - pp_mean) / pp_sd, and whether the interval covers it.
 - `identifiability.csv`: per parameter, prior sd, posterior sd and their ratio (near 1: the
   targets say little about it); `posterior_correlation.csv`: the weighted posterior correlations.
 - `history.csv`: epsilon, acceptance rate and ESS by generation.
@@ -93,6 +93,12 @@ def posterior_predictive(result: CalibrationResult, simulate: Simulate, *, draws
     return pd.DataFrame([rows[j] for j in range(draws)])
 
 
+def _bounds(target: Any) -> tuple[float, float]:
+    """A target's range (`bounds` attribute or key), unbounded when it does not say."""
+    bounds = target.get("bounds") if isinstance(target, Mapping) else getattr(target, "bounds", None)
+    return (-math.inf, math.inf) if bounds is None else (float(bounds[0]), float(bounds[1]))
+
+
 def targets_fit(predictive: pd.DataFrame, targets: Mapping[str, Any], *, seed: int) -> pd.DataFrame:
     """Observed vs posterior-predictive value of every target (see the module docstring)."""
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(PREDICTIVE, PREDICTIVE)))
@@ -103,6 +109,8 @@ def targets_fit(predictive: pd.DataFrame, targets: Mapping[str, Any], *, seed: i
             raise CalibrationError(f"targets.{name}: the model simulated no value for it")
         simulated = predictive[name].to_numpy(dtype=float)
         predicted = simulated + rng.normal(0.0, se, size=len(simulated))
+        low_bound, high_bound = _bounds(target)
+        predicted = np.clip(predicted, low_bound, high_bound)  # a share stays in [0, 1]
         low, high = np.quantile(predicted, [(1 - INTERVAL) / 2, (1 + INTERVAL) / 2])
         sd = float(np.std(predicted, ddof=1))
         rows.append({"target": name, "role": role, "observed": value, "se": se,

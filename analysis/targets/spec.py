@@ -130,6 +130,23 @@ class Target:
     description: str = ""
     se_note: str = ""
 
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The range the moment can take: [0, 1] for shares and rates, [1, 5] for mean
+        satisfaction, [0, inf) for counts, minutes, days and hours, unbounded for gaps and item
+        means. A posterior-predictive draw (simulated value plus sampling error) is kept in it."""
+        m = self.moment
+        if m.statistic is not None:
+            return (0.0, 1.0) if m.statistic.startswith("share") else (-math.inf, math.inf)
+        kpi = m.kpi or ""
+        if "gap" in kpi:
+            return (-math.inf, math.inf)
+        if kpi == "satisfaction_mean":
+            return (1.0, 5.0)
+        if any(word in kpi for word in ("share", "rate", "participation", "utilisation")):
+            return (0.0, 1.0)
+        return (0.0, math.inf)
+
     def to_toml(self) -> dict[str, Any]:
         out = {**self.moment.to_toml(), "value": self.value, "se": self.se}
         if self.n is not None:

@@ -148,3 +148,22 @@ def test_cli_validate_calibration_exit_codes(tmp_path, calibrated):
     pd.DataFrame({"target": ["a"], "role": ["validate"]}).to_csv(broken / "targets_fit.csv")
     result = runner.invoke(app, ["validate", "calibration", str(broken)])
     assert result.exit_code == 2 and "missing" in result.output
+
+
+def test_predictive_draws_of_a_share_stay_between_zero_and_one():
+    """A share's posterior-predictive interval (simulated value plus N(0, se^2) sampling error)
+    cannot leave [0, 1]; a gap between two shares may be negative."""
+    from analysis.calibration.outputs import targets_fit
+    from analysis.targets.spec import Moment, Target
+
+    share = Target("online_60_plus", Moment(kpi="online_share"), value=0.02, se=0.05, source="test")
+    gap = Target("gap", Moment(kpi="online_share_gap_rural"), value=0.02, se=0.05, source="test")
+    satisfaction = Target("sat", Moment(kpi="satisfaction_mean"), value=4.9, se=0.5, source="test")
+    predictive = pd.DataFrame({"online_60_plus": np.full(400, 0.01), "gap": np.full(400, 0.01),
+                               "sat": np.full(400, 4.8)})
+    fit = targets_fit(predictive, {"online_60_plus": share, "gap": gap, "sat": satisfaction},
+                      seed=1).set_index("target")
+    assert fit.loc["online_60_plus", "pp_low"] == 0.0 and fit.loc["online_60_plus", "pp_high"] <= 1.0
+    assert fit.loc["gap", "pp_low"] < 0.0
+    assert fit.loc["sat", "pp_high"] == 5.0
+    assert share.bounds == (0.0, 1.0) and gap.bounds == (-math.inf, math.inf)
