@@ -81,7 +81,41 @@ class Demand(_Strict):
     working_days_per_year: int = Field(default=250, ge=200, le=366)
 
 
-class Hall(_Strict):
+def _check_sessions(sessions: list[list[float]]) -> list[list[float]]:
+    if not sessions:
+        raise ValueError("must list at least one [open, close] pair of minutes after midnight")
+    previous_close = -1.0
+    for open_minute, close_minute in sessions:
+        if not open_minute < close_minute:
+            raise ValueError(f"session [{open_minute}, {close_minute}] must open before it closes")
+        if open_minute < previous_close:
+            raise ValueError("sessions must be in time order and must not overlap")
+        previous_close = close_minute
+    return sessions
+
+
+def _check_profile(profile: list[float]) -> list[float]:
+    if sum(profile) <= 0:
+        raise ValueError("must have at least one positive weight")
+    return profile
+
+
+class _OpeningHours(_Strict):
+    """What a hall and a station share: the checks of their opening sessions and arrival profile
+    (the fields themselves, with their own defaults, are declared by each)."""
+
+    @field_validator("sessions", check_fields=False)
+    @classmethod
+    def _sessions_ordered(cls, sessions: list[list[float]]) -> list[list[float]]:
+        return _check_sessions(sessions)
+
+    @field_validator("arrival_profile", check_fields=False)
+    @classmethod
+    def _profile_positive(cls, profile: list[float]) -> list[float]:
+        return _check_profile(profile)
+
+
+class Hall(_OpeningHours):
     """The county service hall (政务服务中心): windows, opening hours, service times."""
 
     windows: int = Field(default=40, ge=1, le=2000)
@@ -103,37 +137,8 @@ class Hall(_Strict):
         description="re-split department windows from observed demand every N days (0 = never)",
     )
 
-    @field_validator("sessions")
-    @classmethod
-    def _sessions_ordered(cls, sessions: list[list[float]]) -> list[list[float]]:
-        return _check_sessions(sessions)
 
-    @field_validator("arrival_profile")
-    @classmethod
-    def _profile_positive(cls, profile: list[float]) -> list[float]:
-        return _check_profile(profile)
-
-
-def _check_sessions(sessions: list[list[float]]) -> list[list[float]]:
-    if not sessions:
-        raise ValueError("must list at least one [open, close] pair of minutes after midnight")
-    previous_close = -1.0
-    for open_minute, close_minute in sessions:
-        if not open_minute < close_minute:
-            raise ValueError(f"session [{open_minute}, {close_minute}] must open before it closes")
-        if open_minute < previous_close:
-            raise ValueError("sessions must be in time order and must not overlap")
-        previous_close = close_minute
-    return sessions
-
-
-def _check_profile(profile: list[float]) -> list[float]:
-    if sum(profile) <= 0:
-        raise ValueError("must have at least one positive weight")
-    return profile
-
-
-class Stations(_Strict):
+class Stations(_OpeningHours):
     """Township and village service stations (乡镇/村便民服务站), sized by their townships."""
 
     windows_per_station: int = Field(default=1, ge=1, le=50, description="windows at the smallest station")
@@ -146,16 +151,6 @@ class Stations(_Strict):
     service_minutes_multiplier: float = Field(
         default=1.3, gt=0.0, le=10.0, description="station staff are generalists: slower service"
     )
-
-    @field_validator("sessions")
-    @classmethod
-    def _sessions_ordered(cls, sessions: list[list[float]]) -> list[list[float]]:
-        return _check_sessions(sessions)
-
-    @field_validator("arrival_profile")
-    @classmethod
-    def _profile_positive(cls, profile: list[float]) -> list[float]:
-        return _check_profile(profile)
 
 
 class Proxy(_Strict):

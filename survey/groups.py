@@ -278,15 +278,7 @@ def anova(data: pd.DataFrame, dv: str, between: str | Sequence[str]) -> AnovaRes
         raise SurveyAnalysisError(f"anova: outcome {dv!r} is constant")
     if len(factors) == 1:
         return _one_way(data.loc[ok], y, factors[0])
-    blocks: dict[str, np.ndarray] = {}
-    for f in factors:
-        blocks[f], _ = _sum_coded(frame[f], f)
-    for r in range(2, len(factors) + 1):
-        for combo in itertools.combinations(factors, r):
-            product = blocks[combo[0]]
-            for f in combo[1:]:
-                product = np.einsum("ni,nj->nij", product, blocks[f]).reshape(len(y), -1)
-            blocks[" x ".join(combo)] = product
+    blocks, _ = _effect_blocks(frame, factors)
     cells = frame.groupby(factors, observed=True).size()
     if len(factors) > 1 and (cells < 2).any():
         warnings.warn(f"anova: {int((cells < 2).sum())} cell(s) of the design have a single respondent",
