@@ -11,6 +11,22 @@ Doucet & Jasra 2012 adapt it the same way).
 Distance: the standard-error-weighted Euclidean distance sqrt(sum_k ((sim_k - obs_k) / se_k)^2)
 over the calibration targets, so a target measured precisely counts more than a noisy one.
 
+Honouring each target's error (noisy ABC, Wilkinson 2013, "Approximate Bayesian computation
+gives exact results under the assumption of model error", SAGMB 12(2)). The observation model is
+obs_k = m_k(theta) + e_k with e_k ~ N(0, se_k^2). A stochastic simulator already carries part of
+that error (a simulated questionnaire's sampling noise, a short period's case noise): its
+variance v_k is estimated from `pilot` replicate simulations at the prior median, and each
+simulated value gets N(0, tau_k^2) added before the distance, tau_k^2 = max(se_k^2 - v_k, 0).
+As epsilon falls the accepted particles then follow the posterior under that observation model,
+whatever part of se_k the simulator reproduces: a deterministic simulator gets the whole se_k, a
+simulator that reproduces the target's sampling error gets none. A target whose se is mostly an
+assumed gap between definitions (an official figure with no standard error) is then honoured
+with its full width instead of being fitted to the point. Where v_k exceeds se_k^2 the simulator
+is noisier than the observation and the posterior too wide (`CalibrationResult.noisy_targets`);
+more respondents or days fix it. `pilot=0` skips the estimate and adds nothing (the simulator is
+taken to reproduce every target's whole error, as a toy model simulating the observed sample does).
+The added noise of simulation (t, b, i) comes from SeedSequence(seed, spawn_key=(t, b, i, NOISE)).
+
 Reproducibility: proposals are made in fixed-size batches; batch b of generation t draws from
 `default_rng(SeedSequence(seed, spawn_key=(t, b)))` and its simulation i runs with
 `SeedSequence(seed, spawn_key=(t, b, i))`. Proposals are accepted in batch order, whatever order
@@ -42,6 +58,8 @@ Progress = Callable[[int, float, float, float], None]
 Observed = Mapping[str, tuple[float, float]]
 
 KERNEL = "gaussian, 2 x weighted covariance (Beaumont et al. 2009)"
+PILOT = 2**32 - 2  # generation key of the pilot simulations (never a generation index)
+NOISE = 2**32 - 3  # spawn-key domain of the added observation noise
 
 
 @dataclass(frozen=True)
@@ -71,6 +89,14 @@ class CalibrationResult:
     stop_reason: str
     store_path: Path | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    simulator_sd: dict[str, float] = field(default_factory=dict)  # per target, from the pilot
+    added_sd: dict[str, float] = field(default_factory=dict)  # tau_k per calibration target
+
+    @property
+    def noisy_targets(self) -> list[str]:
+        """Calibration targets the simulator reproduces with more noise than their se."""
+        return [t for t, (_, se) in self.observed.items()
+                if self.simulator_sd.get(t, 0.0) > se]
 
     @property
     def last(self) -> Generation:
@@ -118,8 +144,9 @@ class CalibrationResult:
         return data
 
     def history(self) -> pd.DataFrame:
-        """Per generation: epsilon, simulations, acceptance rate, effective sample size."""
-        rows, total = [], 0
+        """Per generation: epsilon, simulations, acceptance rate, effective sample size;
+        `simulations_total` counts the pilot simulations too."""
+        rows, total = [], int(self.meta.get("pilot", 0))
         for g in self.generations:
             total += g.simulations
             rows.append({"generation": g.index, "epsilon": g.epsilon, "simulations": g.simulations,
@@ -156,12 +183,20 @@ def _weighted_cov(theta: np.ndarray, weights: np.ndarray) -> np.ndarray:
 
 
 def se_weighted_distance(simulated: Mapping[str, float], observed: np.ndarray, se: np.ndarray,
-                         targets: list[str]) -> float:
-    """sqrt(sum(((sim - obs) / se)^2)); infinite when a simulated value is not finite."""
+                         targets: list[str], noise: np.ndarray | None = None) -> float:
+    """sqrt(sum(((sim + noise - obs) / se)^2)); infinite when a simulated value is not finite."""
     sim = np.array([float(simulated[name]) for name in targets])
+    if noise is not None:
+        sim = sim + noise
     if not np.all(np.isfinite(sim)):
         return math.inf
     return float(np.sqrt(np.sum(((sim - observed) / se) ** 2)))
+
+
+def added_noise(seed: int, t: int, b: int, i: int, sd: np.ndarray) -> np.ndarray:
+    """The observation noise N(0, sd^2) added to simulation (t, b, i) of a calibration."""
+    z = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(t, b, i, NOISE)))
+    return sd * z.standard_normal(sd.size)
 
 
 @dataclass(frozen=True)
@@ -267,7 +302,7 @@ def calibrate(simulate: Simulate, priors: Priors, observed: Observed, *, populat
               generations: int = 10, max_simulations: int = 100_000, min_acceptance: float = 0.01,
               seed: int = 0, executor: Any = None, store_path: str | Path | None = None,
               progress: Progress | None = None, batch_size: int | None = None,
-              quantile: float = 0.5, min_epsilon: float = 0.0) -> CalibrationResult:
+              quantile: float = 0.5, min_epsilon: float = 0.0, pilot: int = 20) -> CalibrationResult:
     """Calibrate the parameters in `priors` to the `observed` targets by adaptive ABC-PMC.
 
     Args:
@@ -288,6 +323,9 @@ def calibrate(simulate: Simulate, priors: Priors, observed: Observed, *, populat
         batch_size: proposals per batch (default: population); part of the configuration.
         quantile: epsilon_t is this quantile of generation t-1's distances.
         min_epsilon: epsilon never goes below this; reaching it ends the calibration.
+        pilot: replicate simulations at the prior median that estimate the simulator's own
+            noise per target (module docstring); 0 adds no observation noise. Part of the
+            configuration; its simulations count toward `max_simulations`.
 
     Returns:
         The `CalibrationResult`.
@@ -304,6 +342,8 @@ def calibrate(simulate: Simulate, priors: Priors, observed: Observed, *, populat
     batch_size = population if batch_size is None else batch_size
     _check_budget(population, generations, max_simulations, min_acceptance, batch_size,
                   quantile, min_epsilon)
+    if isinstance(pilot, bool) or not isinstance(pilot, int) or pilot == 1 or pilot < 0:
+        raise CalibrationError(f"pilot: must be 0 or an integer >= 2 (got {pilot!r})")
     targets = list(observed)
     obs = np.array([observed[t][0] for t in targets])
     se = np.array([observed[t][1] for t in targets])
@@ -311,10 +351,15 @@ def calibrate(simulate: Simulate, priors: Priors, observed: Observed, *, populat
     identity = {"priors": json.loads(priors.identity()), "seed": int(seed),
                 "observed": [[t, observed[t][0], observed[t][1]] for t in sorted(targets)],
                 "population": population, "batch_size": batch_size, "quantile": quantile,
-                "min_epsilon": min_epsilon, "kernel": KERNEL,
+                "min_epsilon": min_epsilon, "kernel": KERNEL, "pilot": pilot,
                 "simulate": _simulate_identity(simulate)}
     store = CalibrationStore.open(store_path, identity) if store_path is not None else None
     executor = executor or SerialExecutor()
+    tau = np.zeros(len(targets))  # the added observation noise sd per target (set by the pilot)
+
+    def distance(t: int, b: int, i: int, values: Mapping[str, float]) -> float:
+        noise = added_noise(seed, t, b, i, tau) if tau.any() else None
+        return se_weighted_distance(values, obs, se, targets, noise)
 
     def run_batch(t: int, b: int, theta: np.ndarray) -> list[dict[str, float]]:
         params = [dict(zip(names, map(float, row), strict=True)) for row in theta]
@@ -336,15 +381,30 @@ def calibrate(simulate: Simulate, priors: Priors, observed: Observed, *, populat
             results[task.index] = values
             if store is not None:
                 store.add_simulation(t, b, task.index, texts[task.index], values,
-                                     se_weighted_distance(values, obs, se, targets))
+                                     distance(t, b, task.index, values))
         return [results[i] for i in range(len(params))]
 
     finished: list[Generation] = []
     total, stop = 0, "generations"
+    simulator_sd: dict[str, float] = {}
     resources = contextlib.ExitStack()
     try:
         if hasattr(executor, "__enter__"):  # keep the workers between batches
             resources.enter_context(executor)
+        if pilot:
+            if pilot > max_simulations:
+                raise CalibrationError(f"max_simulations={max_simulations} does not cover the "
+                                       f"{pilot} pilot simulations")
+            centre = np.array([float(p.frozen.median()) for p in priors])
+            runs = run_batch(PILOT, 0, np.tile(centre, (pilot, 1)))
+            total += pilot
+            keys = sorted(set.intersection(*(set(r) for r in runs)))
+            for key in keys:
+                column = np.array([r[key] for r in runs], dtype=float)
+                if np.all(np.isfinite(column)):
+                    simulator_sd[key] = float(np.std(column, ddof=1))
+            v = np.array([simulator_sd.get(name, 0.0) ** 2 for name in targets])
+            tau[:] = np.sqrt(np.maximum(se**2 - v, 0.0))
         for t in range(generations):
             previous = finished[-1] if finished else None
             epsilon = math.inf if previous is None else max(
@@ -363,8 +423,8 @@ def calibrate(simulate: Simulate, priors: Priors, observed: Observed, *, populat
                     break
                 rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(t, b)))
                 theta = _propose(priors, kernel, rng, batch_size)
-                for row, values in zip(theta, run_batch(t, b, theta), strict=True):
-                    d = se_weighted_distance(values, obs, se, targets)
+                for i, (row, values) in enumerate(zip(theta, run_batch(t, b, theta), strict=True)):
+                    d = distance(t, b, i, values)
                     if d <= epsilon and math.isfinite(d) and len(kept) < population:
                         kept.append(row)
                         kept_d.append(d)
@@ -408,8 +468,11 @@ def calibrate(simulate: Simulate, priors: Priors, observed: Observed, *, populat
                              generations=finished, simulations=total, stop_reason=stop,
                              store_path=None if store_path is None else Path(store_path),
                              meta={"population": population, "batch_size": batch_size,
-                                   "quantile": quantile, "kernel": KERNEL})
+                                   "quantile": quantile, "kernel": KERNEL, "pilot": pilot},
+                             simulator_sd=simulator_sd,
+                             added_sd=dict(zip(targets, map(float, tau), strict=True)))
 
 
-__all__ = ["CalibrationResult", "Generation", "SimulationTask", "calibrate", "ess",
+__all__ = ["NOISE", "PILOT", "CalibrationResult", "Generation", "SimulationTask", "added_noise",
+           "calibrate", "ess",
            "run_simulation", "se_weighted_distance", "weighted_quantile"]

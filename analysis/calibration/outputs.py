@@ -5,7 +5,15 @@
 - `targets_fit.csv`: per target (role `calibrate` or held-out `validate`): observed value, se,
   the posterior-predictive mean, sd and 90% interval (`pp_low`, `pp_high`) of what would be
   observed — a simulation at a resampled particle with a fresh seed, plus the target's sampling
-  error N(0, se^2), kept within the target's range (a share in [0, 1]) — the z score (observed - pp_mean) / pp_sd, and whether the interval covers it.
+  error — N(0, se^2) less the part the simulations already carry (`simulator_sd`, the
+  calibration's pilot estimate; the noise added is `added_sd` = sqrt(max(se^2 - simulator_sd^2,
+  0)), the whole se for held-out targets under other countermeasures, whose simulator noise is not
+  estimated) — kept within the target's range (a share in [0, 1]), the z score (observed -
+  pp_mean) / pp_sd, and whether the interval covers it.
+  Column `condition` says under what the draws ran: `as calibrated` for the calibration's own
+  targets, `+ OVERLAY ...` for held-out targets observed under other countermeasures (a
+  reform's after-figures, `HeldOut`): the same resampled particles and seeds run with those
+  overlays added, so predicting the reform's outcome is an out-of-sample test of the calibration.
 - `identifiability.csv`: per parameter, prior sd, posterior sd and their ratio (near 1: the
   targets say little about it); `posterior_correlation.csv`: the weighted posterior correlations.
 - `history.csv`: epsilon, acceptance rate and ESS by generation.
@@ -20,6 +28,7 @@ import base64
 import io
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,6 +45,22 @@ if TYPE_CHECKING:
 PREDICTIVE = 2**32 - 1  # spawn-key domain of posterior-predictive draws (never a generation index)
 ROLES = ("calibrate", "validate")
 INTERVAL = 0.90
+AS_CALIBRATED = "as calibrated"
+
+
+@dataclass(frozen=True)
+class HeldOut:
+    """Held-out targets observed under other conditions than the calibration's (e.g. after a
+    countermeasure): `simulate` runs the calibrated scenario with `overlays` added, `targets`
+    are their (value, se, role `validate`) definitions."""
+
+    overlays: tuple[str, ...]
+    simulate: Simulate
+    targets: Mapping[str, Any]
+
+    @property
+    def condition(self) -> str:
+        return "+ " + " + ".join(self.overlays) if self.overlays else AS_CALIBRATED
 
 
 def target_fields(name: str, target: Any) -> tuple[float, float, str]:
@@ -99,16 +124,22 @@ def _bounds(target: Any) -> tuple[float, float]:
     return (-math.inf, math.inf) if bounds is None else (float(bounds[0]), float(bounds[1]))
 
 
-def targets_fit(predictive: pd.DataFrame, targets: Mapping[str, Any], *, seed: int) -> pd.DataFrame:
-    """Observed vs posterior-predictive value of every target (see the module docstring)."""
+def targets_fit(predictive: pd.DataFrame, targets: Mapping[str, Any], *, seed: int,
+                simulator_sd: Mapping[str, float] | None = None) -> pd.DataFrame:
+    """Observed vs posterior-predictive value of every target (see the module docstring).
+    `simulator_sd` (the calibration's pilot estimate per target) is the part of each target's
+    error the simulations already carry; only the rest, sqrt(max(se^2 - sd^2, 0)), is added."""
     rng = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(PREDICTIVE, PREDICTIVE)))
+    simulator_sd = simulator_sd or {}
     rows = []
     for name, target in targets.items():
         value, se, role = target_fields(name, target)
         if name not in predictive:
             raise CalibrationError(f"targets.{name}: the model simulated no value for it")
         simulated = predictive[name].to_numpy(dtype=float)
-        predicted = simulated + rng.normal(0.0, se, size=len(simulated))
+        own = simulator_sd.get(name, math.nan)
+        added = math.sqrt(max(se**2 - own**2, 0.0)) if math.isfinite(own) else se
+        predicted = simulated + rng.normal(0.0, added, size=len(simulated))
         low_bound, high_bound = _bounds(target)
         predicted = np.clip(predicted, low_bound, high_bound)  # a share stays in [0, 1]
         low, high = np.quantile(predicted, [(1 - INTERVAL) / 2, (1 + INTERVAL) / 2])
@@ -116,7 +147,8 @@ def targets_fit(predictive: pd.DataFrame, targets: Mapping[str, Any], *, seed: i
         rows.append({"target": name, "role": role, "observed": value, "se": se,
                      "pp_mean": float(simulated.mean()), "pp_sd": sd, "pp_low": float(low),
                      "pp_high": float(high), "z": (value - float(simulated.mean())) / sd,
-                     "covered": bool(low <= value <= high)})
+                     "covered": bool(low <= value <= high), "simulator_sd": own,
+                     "added_sd": added})
     return pd.DataFrame(rows)
 
 
@@ -168,15 +200,39 @@ def calibrated_overlay(result: CalibrationResult, *, targets_file: str,
     return header + tomli_w.dumps(tree)
 
 
+def check_held_out(targets: Mapping[str, Any], held_out: Sequence[HeldOut]) -> None:
+    """Raise CalibrationError unless every held-out target is valid, has role `validate` and a
+    name no other target has."""
+    for name, target in targets.items():
+        target_fields(name, target)
+    seen = set(targets)
+    for group in held_out:
+        for name, target in group.targets.items():
+            if target_fields(name, target)[2] != "validate":
+                raise CalibrationError(f"targets.{name}: observed {group.condition} but has role "
+                                       "'calibrate'; only the calibration's own targets enter the "
+                                       "fit, so give it role 'validate'")
+            if name in seen:
+                raise CalibrationError(f"targets.{name}: the name is used twice; held-out targets "
+                                       "need names of their own")
+            seen.add(name)
+
+
 def write_outputs(result: CalibrationResult, out_dir: str | Path, *, simulate: Simulate,
                   targets: Mapping[str, Any], targets_file: str, scenario: Scenario | None = None,
-                  draws: int = 200, executor: Any = None) -> dict[str, Path]:
-    """Write every output of the module docstring into `out_dir`; returns name -> path."""
-    for name, target in targets.items():  # check every target before any simulation
-        target_fields(name, target)
+                  draws: int = 200, executor: Any = None,
+                  held_out: Sequence[HeldOut] = ()) -> dict[str, Path]:
+    """Write every output of the module docstring into `out_dir`; returns name -> path.
+    `held_out` adds targets observed under other countermeasures (`HeldOut`) to targets_fit.csv."""
+    check_held_out(targets, held_out)  # every target checked before any simulation
     out = Path(out_dir)
-    predictive = posterior_predictive(result, simulate, draws=draws, executor=executor)
-    fit = targets_fit(predictive, targets, seed=result.seed)
+    fits = []
+    for group in (HeldOut((), simulate, targets), *held_out):
+        predictive = posterior_predictive(result, group.simulate, draws=draws, executor=executor)
+        own = result.simulator_sd if group.simulate is simulate else None
+        fits.append(targets_fit(predictive, group.targets, seed=result.seed, simulator_sd=own)
+                    .assign(condition=group.condition))
+    fit = pd.concat(fits, ignore_index=True)
     overlay = calibrated_overlay(result, targets_file=targets_file, scenario=scenario)
     table, correlation = identifiability(result)
     out.mkdir(parents=True, exist_ok=True)
@@ -212,6 +268,6 @@ def html_table(frame: pd.DataFrame) -> str:
                                                               'collapse:collapse"')
 
 
-__all__ = ["calibrated_overlay", "figure_png", "html_table", "identifiability",
+__all__ = ["AS_CALIBRATED", "HeldOut", "calibrated_overlay", "check_held_out", "figure_png", "html_table", "identifiability",
            "observed_for_fit", "posterior_predictive", "target_fields", "targets_fit",
            "write_outputs"]

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.calibration.abc import CalibrationResult
-from analysis.calibration.outputs import figure_png, html_table
+from analysis.calibration.outputs import AS_CALIBRATED, figure_png, html_table
 
 
 def _pyplot() -> Any:
@@ -77,8 +77,10 @@ def fit_figure(fit: pd.DataFrame) -> Any:
                 alpha=0.35)
     ax.errorbar((fit["observed"] - centre) / scale, y, xerr=1.96 * fit["se"] / scale, fmt="o",
                 color="black", ms=4, label="observed ± 1.96 se")
-    ax.set_yticks(y, [f"{t} ({r})" for t, r in zip(fit["target"], fit["role"], strict=True)],
-                  fontsize=8)
+    condition = fit["condition"] if "condition" in fit else pd.Series("", index=fit.index)
+    labels = [f"{t} ({r}{'' if not c or c == AS_CALIBRATED else ', ' + c})"
+              for t, r, c in zip(fit["target"], fit["role"], condition, strict=True)]
+    ax.set_yticks(y, labels, fontsize=8)
     ax.axvline(0, color="grey", lw=0.8)
     ax.set_xlabel("(value - predictive mean) / predictive sd; bars: 90% predictive interval "
                   "(blue: calibration, orange: held out)", fontsize=8)
@@ -100,6 +102,24 @@ def history_figure(history: pd.DataFrame) -> Any:
     right.set_ylabel("effective sample size")
     fig.tight_layout()
     return fig
+
+
+def _noise_sentence(result: CalibrationResult) -> str:
+    pilot = int(result.meta.get("pilot", 0))
+    if not pilot:
+        return ("No observation noise was added: the simulator is taken to reproduce each "
+                "target's whole standard error.")
+    parts = ", ".join(f"{html.escape(t)} {result.simulator_sd.get(t, 0.0):.3g} of se {se:.3g} "
+                      f"(added {result.added_sd.get(t, 0.0):.3g})"
+                      for t, (_, se) in result.observed.items())
+    text = (f"Observation error (noisy ABC, Wilkinson 2013): {pilot} pilot simulations at the prior "
+            f"median measured the simulator's own sd per calibration target — {parts}; the rest of "
+            "each target's se was added to every simulation before its distance.")
+    if result.noisy_targets:
+        text += (" The simulations alone vary more than the se of "
+                 f"{html.escape(', '.join(result.noisy_targets))}: the posterior is wider than "
+                 "those targets allow (more respondents or days would fix it).")
+    return text
 
 
 def report_html(result: CalibrationResult, fit: pd.DataFrame, identifiability: pd.DataFrame, *,
@@ -124,6 +144,7 @@ border-bottom:1px solid #ddd;text-align:right}} img{{max-width:100%}}</style></h
 {result.last.epsilon:.4g} (SE-weighted distance), ESS {result.last.ess:.0f}; stopped by
 {html.escape(result.stop_reason)}. Held-out targets outside their 90% predictive interval:
 {misses} of {len(held_out)}.</p>
+<p>{_noise_sentence(result)}</p>
 <h2>Parameters</h2>{html_table(summary)}
 <h2>Identifiability</h2>{html_table(identifiability)}
 <h2>Targets</h2>{html_table(fit)}

@@ -3,10 +3,17 @@
 Each held-out target should fall outside its 90% posterior-predictive interval with probability
 0.10. With m misses among n held-out targets, the calibration fails when a one-sided binomial
 test rejects that rate: P(X >= m | n, 0.10) < alpha (default 0.05).
+
+The count alone cannot fail a calibration with one held-out target (P(X >= 1 | 1, 0.10) = 0.10),
+however far outside it lies, so the calibration also fails when some held-out target is further
+from its predictive mean than chance allows among n: |z| > z_crit = Phi^-1(1 - alpha / (2 n)),
+z = (observed - predictive mean) / predictive sd (a Bonferroni bound: under the predictive
+distribution, taken as normal, the chance that any of n targets lies that far is at most alpha).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,10 +35,12 @@ class CalibrationValidation:
     p_value: float
     alpha: float
     miss_rate: float
+    z_critical: float = math.inf
+    far: tuple[str, ...] = ()  # held-out targets with |z| > z_critical
 
     @property
     def passed(self) -> bool:
-        return self.p_value >= self.alpha
+        return self.p_value >= self.alpha and not self.far
 
 
 def read_targets_fit(folder: str | Path) -> pd.DataFrame:
@@ -73,8 +82,12 @@ def validate_calibration(folder: str | Path, *, alpha: float = 0.05,
                                "validate); nothing to validate")
     misses = int((~held_out["covered"]).sum())
     p_value = float(stats.binom.sf(misses - 1, len(held_out), miss_rate))
+    z_critical = float(stats.norm.ppf(1 - alpha / (2 * len(held_out)))) if alpha > 0 else math.inf
+    z = pd.to_numeric(held_out["z"], errors="coerce").abs()
+    far = tuple(str(t) for t in held_out.loc[z > z_critical, "target"])
     return CalibrationValidation(table=held_out, held_out=len(held_out), misses=misses,
-                                 p_value=p_value, alpha=alpha, miss_rate=miss_rate)
+                                 p_value=p_value, alpha=alpha, miss_rate=miss_rate,
+                                 z_critical=z_critical, far=far)
 
 
 __all__ = ["CalibrationValidation", "read_targets_fit", "validate_calibration"]

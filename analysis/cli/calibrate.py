@@ -58,6 +58,17 @@ class CountingExecutor:
             yield item, result
 
 
+def target_label(row: Any) -> str:
+    """A targets_fit row's name, with the countermeasures it was predicted under when they are
+    not the calibration's own (held-out targets of --validate-targets)."""
+    from analysis.calibration.outputs import AS_CALIBRATED
+
+    condition = getattr(row, "condition", None)
+    if not isinstance(condition, str) or condition in ("", AS_CALIBRATED):
+        return str(row.target)
+    return f"{row.target} ({condition})"
+
+
 def _fit_table(fit, title: str):
     from rich.table import Table
 
@@ -65,7 +76,7 @@ def _fit_table(fit, title: str):
     for column in ("target", "role", "observed", "se", "predictive mean", "90% interval", "z", "fit"):
         table.add_column(column, justify="left" if column in ("target", "role") else "right")
     for row in fit.itertuples():
-        table.add_row(str(row.target), str(row.role), f"{row.observed:.4g}", f"{row.se:.3g}",
+        table.add_row(target_label(row), str(row.role), f"{row.observed:.4g}", f"{row.se:.3g}",
                       f"{row.pp_mean:.4g}", f"{row.pp_low:.4g} – {row.pp_high:.4g}", f"{row.z:+.2f}",
                       "[green]inside[/green]" if row.covered else "[red]outside[/red]")
     return table
@@ -85,20 +96,52 @@ def _posterior_table(result):
     return table
 
 
+def held_out_group(path: Path, spec: Any, scenario: str, countermeasure: list[str],
+                   days: int | None, respondents: int) -> Any:
+    """A `--validate-targets` file as a `HeldOut` group: its targets (all role `validate`) are
+    simulated from the posterior with its [meta] countermeasures added to the calibration's."""
+    from analysis.calibration import CalibrationError
+    from analysis.calibration.outputs import HeldOut
+    from analysis.targets import Simulator, load_targets
+    from simulation import load_scenario
+
+    group = load_targets(path)
+    named = group.meta.get("scenario")
+    if named is not None and load_scenario(named).scenario.name != spec.scenario.name:
+        raise CalibrationError(f"{path}: meta.scenario is {named!r}, but the calibration is of "
+                               f"{spec.scenario.name!r}; held-out targets must describe the same place")
+    calibrating = [t.name for t in group if t.role != "validate"]
+    if calibrating:
+        raise CalibrationError(f"{path}: targets.{calibrating[0]} has role 'calibrate'; a "
+                               "--validate-targets file is held out, so every target needs role "
+                               "'validate' (calibration targets go in --targets)")
+    extra = [c for c in group.meta.get("countermeasures", []) if c not in countermeasure]
+    if not extra:
+        raise CalibrationError(f"{path}: meta.countermeasures names no overlay beyond the "
+                               "calibration's; held-out targets observed under the same conditions "
+                               "belong in --targets with role 'validate'")
+    simulate = Simulator(load_scenario(scenario, [*countermeasure, *extra]), group, days, respondents)
+    return HeldOut(tuple(extra), simulate, group.targets)
+
+
 def prepare(scenario: str, targets: Path, priors: Path, countermeasure: list[str], days: int | None,
-            respondents: int, out: Path) -> tuple[Any, Any, Any, Any]:
+            respondents: int, out: Path, validate_targets: list[Path] | None = None,
+            ) -> tuple[Any, Any, Any, Any, list[Any]]:
     """Load and cross-check every input (raises the loaders' errors, which name file and key).
 
     Returns:
-        (scenario spec, target set, priors, Simulator).
+        (scenario spec, target set, priors, Simulator, held-out groups of `validate_targets`).
     """
     from analysis.calibration import CalibrationError, load_priors
+    from analysis.calibration.outputs import check_held_out
     from analysis.targets import Simulator, load_targets
     from simulation import load_scenario
     from simulation.scenario import resolve_path
 
+    validate_targets = list(validate_targets or [])
     inputs = [resolve_path(scenario, kind="scenario"),
-              *(resolve_path(c, kind="countermeasure") for c in countermeasure), targets, priors]
+              *(resolve_path(c, kind="countermeasure") for c in countermeasure), targets, priors,
+              *validate_targets]
     outputs = {(out / name).resolve() for name in OUTPUT_FILES}
     clash = [p for p in inputs if Path(p).resolve() in outputs]
     if clash:
@@ -110,7 +153,10 @@ def prepare(scenario: str, targets: Path, priors: Path, countermeasure: list[str
                                f"{len(target_set)} are held out); nothing to calibrate to")
     prior_set = load_priors(priors, spec)
     simulator = Simulator(spec, target_set, days, respondents)
-    return spec, target_set, prior_set, simulator
+    groups = [held_out_group(path, spec, scenario, countermeasure, days, respondents)
+              for path in validate_targets]
+    check_held_out(target_set.targets, groups)
+    return spec, target_set, prior_set, simulator, groups
 
 
 def calibrate_command(
@@ -122,6 +168,10 @@ def calibrate_command(
     countermeasure: list[str] = typer.Option([], "--countermeasure", "-c",
                                              help="overlay in force when the targets were observed; "
                                                   "repeatable"),
+    validate_targets: list[Path] = typer.Option(
+        [], "--validate-targets", help="held-out target file observed under further "
+        "countermeasures (its [meta] countermeasures, e.g. a reform's after-figures): predicted "
+        "from the posterior with them added, never fitted; repeatable"),
     days: int | None = typer.Option(None, "--days", min=1, max=MAX_DAYS,
                                     help="measured working days per simulation, after the "
                                          "scenario's warm-up (default: the scenario's)"),
@@ -134,6 +184,10 @@ def calibrate_command(
                                         help="total simulation budget"),
     respondents: int = typer.Option(500, "--respondents", min=2,
                                     help="simulated questionnaire respondents per simulation"),
+    pilot: int = typer.Option(20, "--pilot", min=0,
+                              help="replicate simulations at the prior median that measure the "
+                                   "simulator's own noise per target, so only the rest of each "
+                                   "target's se is added (0: add none)"),
     draws: int = typer.Option(200, "--draws", min=2, help="posterior-predictive simulations "
                               "behind targets_fit.csv"),
     workers: int = typer.Option(1, "--workers", min=1, help="local worker processes (1 = serial)"),
@@ -163,22 +217,26 @@ def calibrate_command(
     if workers > 1 and scheduler is not None:
         fail("give --workers W (local processes) or --scheduler ADDRESS (Dask), not both")
     try:
-        spec, target_set, prior_set, simulator = prepare(scenario, targets, priors, countermeasure,
-                                                         days, respondents, out)
+        spec, target_set, prior_set, simulator, groups = prepare(
+            scenario, targets, priors, countermeasure, days, respondents, out, validate_targets)
     except (ScenarioError, TargetError, CalibrationError) as error:
         fail(error)
-    if population > max_simulations:
-        fail(f"--max-simulations {max_simulations} is below --population {population}: generation "
-             "0 alone needs that many accepted prior draws")
+    if pilot == 1:
+        fail("--pilot must be 0 (no pilot) or at least 2 (a variance needs two simulations)")
+    if population + pilot > max_simulations:
+        fail(f"--max-simulations {max_simulations} is below --population {population} + --pilot "
+             f"{pilot}: the pilot and generation 0 alone need that many simulations")
     check_scheduler(scheduler)
     observed = target_set.observed("calibrate")
-    held_out = len(target_set) - len(observed)
+    held_out = len(target_set) - len(observed) + sum(len(g.targets) for g in groups)
     n_days = days if days is not None else spec.scenario.days
     console.print(f"calibrating {len(prior_set)} parameter(s) of {spec.scenario.name} to "
                   f"{len(observed)} target(s) ({held_out} held out); {spec.jurisdiction.population:,} "
                   f"residents, {spec.scenario.warmup_days} warm-up + {n_days} measured days per "
                   f"simulation; {population} particles, at most {generations} generations and "
-                  f"{max_simulations:,} simulations")
+                  f"{max_simulations:,} simulations"
+                  + (f"; {pilot} pilot simulations measure the model's own noise, the rest of "
+                     "each target's se is added" if pilot else "; no observation noise added"))
     try:
         with FolderLock(out, command_line()):
             with Progress(TextColumn("{task.description}"), BarColumn(),
@@ -201,12 +259,12 @@ def calibrate_command(
                 result = calibrate(simulator, prior_set, observed, population=population,
                                    generations=generations, max_simulations=max_simulations,
                                    seed=seed, executor=executor, store_path=out / STORE_NAME,
-                                   progress=report)
-                bar.update(task, description="posterior predictive", completed=0, total=draws,
-                           status="")
+                                   progress=report, pilot=pilot)
+                bar.update(task, description="posterior predictive", completed=0,
+                           total=draws * (1 + len(groups)), status="")
                 paths = write_outputs(result, out, simulate=simulator, targets=target_set.targets,
                                       targets_file=str(targets), scenario=spec, draws=draws,
-                                      executor=executor)
+                                      executor=executor, held_out=groups)
     except KeyboardInterrupt:
         note(f"interrupted; every finished simulation is kept in {out / STORE_NAME}. "
              f"Resume with:\n  {command_line()}")
@@ -220,10 +278,14 @@ def calibrate_command(
     console.print(_fit_table(fit, f"Fit: {len(result.generations)} generation(s), "
                                   f"{result.simulations:,} simulations, stopped by "
                                   f"{result.stop_reason}"))
+    for name in result.noisy_targets:
+        note(f"target {name}: the simulations alone vary more (sd {result.simulator_sd[name]:.3g}) "
+             f"than its se ({result.observed[name][1]:.3g}), so the posterior is wider than the "
+             "target allows; raise --respondents or --days")
     for path in (out / STORE_NAME, *paths.values()):
         console.print(f"wrote {path}")
     if held_out:
         console.print(f"next: onenet validate calibration {out}")
 
 
-__all__ = ["CountingExecutor", "calibrate_command", "prepare"]
+__all__ = ["CountingExecutor", "calibrate_command", "held_out_group", "prepare", "target_label"]

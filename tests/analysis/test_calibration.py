@@ -15,12 +15,14 @@ from scipy import stats
 
 from analysis.calibration import CalibrationError, Prior, Priors, calibrate, load_priors
 from analysis.calibration.abc import se_weighted_distance
-from analysis.calibration.toy import NormalMean, normal_normal_posterior
+from analysis.calibration.toy import ExactMean, NormalMean, normal_normal_posterior
 from analysis.executors import DaskExecutor, ProcessExecutor, SerialExecutor
 from simulation import load_scenario
 
 MODEL = NormalMean(n=25, sigma=1.0)
-SETTINGS = {"population": 500, "batch_size": 250, "generations": 15, "min_epsilon": 0.2}
+# NormalMean simulates the observed sample itself, so its simulated mean carries exactly the
+# observation's sampling error: no noise is added (pilot=0), and ABC at epsilon -> 0 is exact
+SETTINGS = {"population": 500, "batch_size": 250, "generations": 15, "min_epsilon": 0.2, "pilot": 0}
 
 
 def _normal_prior(mean: float = 0.0, sd: float = 2.0) -> Priors:
@@ -143,6 +145,50 @@ def test_uniform_prior_recovers_truncated_normal_posterior():
     assert result.mean()["theta"] == pytest.approx(exact.mean(), abs=mean_tol)  # 0.798
     assert result.sd()["theta"] == pytest.approx(exact.std(), abs=sd_tol)  # 0.139
     assert result.particles.max() <= 1.0
+
+
+def _pilot_tolerances(result, s1: float, se: float) -> tuple[float, float]:
+    n_eff = result.last.ess
+    inflation = math.sqrt(s1**2 + (result.last.epsilon * se) ** 2 / 3) - s1
+    return 4 * s1 / math.sqrt(n_eff), 4 * s1 / math.sqrt(2 * n_eff) + inflation
+
+
+def test_a_deterministic_simulator_gets_the_whole_observation_error_added():
+    """Noisy ABC (Wilkinson 2013): a simulator without noise of its own is given N(0, se^2), so
+    the posterior is the conjugate N(m1, s1^2), not a point at the observation."""
+    ybar, se = 0.8, 0.2
+    m1, s1 = normal_normal_posterior(0.0, 2.0, ybar, se)
+    options = {**SETTINGS, "pilot": 20}
+    result = calibrate(ExactMean(), _normal_prior(), {"mean": (ybar, se)}, seed=3, **options)
+    assert result.simulator_sd == {"mean": 0.0} and result.added_sd == {"mean": pytest.approx(se)}
+    mean_tol, sd_tol = _pilot_tolerances(result, s1, se)
+    assert result.mean()["theta"] == pytest.approx(m1, abs=mean_tol)
+    assert result.sd()["theta"] == pytest.approx(s1, abs=sd_tol)
+    # without the added error the same run collapses onto the observation (what pilot=0 assumes)
+    collapsed = calibrate(ExactMean(), _normal_prior(), {"mean": (ybar, se)}, seed=3, **SETTINGS)
+    assert collapsed.sd()["theta"] < s1 / 3
+
+
+def test_only_the_error_the_simulator_lacks_is_added():
+    """The simulated mean of 100 draws carries se 0.1 of its own; an observation with se 0.3 gets
+    N(0, 0.3^2 - v) added (v estimated by the pilot), so the posterior is the conjugate one at se 0.3."""
+    model, ybar, se = NormalMean(n=100, sigma=1.0), 0.8, 0.3
+    m1, s1 = normal_normal_posterior(0.0, 2.0, ybar, se)
+    result = calibrate(model, _normal_prior(), {"mean": (ybar, se)}, seed=6, **{**SETTINGS, "pilot": 40})
+    assert result.simulator_sd["mean"] == pytest.approx(model.se, rel=0.35)  # chi-square, 39 df
+    assert result.added_sd["mean"] ** 2 == pytest.approx(se**2 - result.simulator_sd["mean"] ** 2)
+    assert result.noisy_targets == []
+    mean_tol, sd_tol = _pilot_tolerances(result, s1, se)
+    assert result.mean()["theta"] == pytest.approx(m1, abs=mean_tol)
+    assert result.sd()["theta"] == pytest.approx(s1, abs=sd_tol)
+    assert result.history().simulations_total.iloc[-1] == result.simulations
+    assert result.simulations == 40 + result.history().simulations.sum()
+
+
+def test_a_simulator_noisier_than_the_observation_is_flagged():
+    result = calibrate(NormalMean(n=4, sigma=1.0), _normal_prior(), {"mean": (0.8, 0.1)}, seed=2,
+                       population=20, generations=1, pilot=10)
+    assert result.noisy_targets == ["mean"] and result.added_sd == {"mean": 0.0}
 
 
 def test_epsilon_decreases_and_history_adds_up():

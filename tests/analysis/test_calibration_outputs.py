@@ -48,10 +48,14 @@ def test_targets_fit_covers_calibration_and_held_out_targets(calibrated):
     fit = pd.read_csv(out / "targets_fit.csv").set_index("target")
     assert list(fit["role"]) == ["calibrate", "validate"]
     m1, s1 = normal_normal_posterior(0.0, 2.0, 0.8, MODEL.se)
-    # predictive mean of the sample mean: the posterior mean; its sd: sqrt(s1^2 + se^2 + se^2)
-    # (posterior spread, the model's own sampling noise, the target's sampling error)
+    # predictive mean of the sample mean: the posterior mean; its sd: sqrt(s1^2 + se^2) (posterior
+    # spread and the target's sampling error, which the model's own sampling noise already is: the
+    # pilot measures it, so almost nothing is added on top)
     assert fit.loc["mean", "pp_mean"] == pytest.approx(m1, abs=4 * s1 / math.sqrt(300))
-    expected_sd = math.sqrt(s1**2 + 2 * MODEL.se**2)
+    assert fit.loc["mean", "simulator_sd"] == pytest.approx(MODEL.se, rel=0.5)  # 20 pilot runs
+    assert fit.loc["mean", "added_sd"] ** 2 == pytest.approx(
+        max(MODEL.se**2 - fit.loc["mean", "simulator_sd"] ** 2, 0.0))
+    expected_sd = math.sqrt(s1**2 + MODEL.se**2 + fit.loc["mean", "added_sd"] ** 2)
     assert fit.loc["mean", "pp_sd"] == pytest.approx(expected_sd, rel=4 / math.sqrt(2 * 300) + 0.05)
     assert fit["covered"].all()
     assert (fit["pp_low"] < fit["pp_mean"]).all() and (fit["pp_mean"] < fit["pp_high"]).all()
@@ -132,6 +136,29 @@ def test_held_out_misses_beyond_chance_fail_the_calibration(tmp_path):
     assert ok.p_value == pytest.approx(_binomial_tail(2, 10, 0.1))  # 0.264
     bad = validate_calibration(_fit_folder(tmp_path, misses=4))
     assert not bad.passed and bad.p_value == pytest.approx(_binomial_tail(4, 10, 0.1))  # 0.013
+
+
+def test_one_held_out_target_far_outside_fails_though_the_count_cannot(tmp_path):
+    """With one held-out target the binomial count never rejects (P = 0.10), so a target further
+    than the Bonferroni bound Phi^-1(1 - alpha / 2n) from its prediction fails on its own: for
+    n = 1 and alpha 0.05 that is |z| > 1.96; for n = 10, |z| > 2.81 (scipy.stats.norm.ppf)."""
+    folder = _fit_folder(tmp_path, misses=1, held_out=1)
+    fit = pd.read_csv(folder / "targets_fit.csv")
+    fit.loc[0, "z"] = 6.0
+    fit.to_csv(folder / "targets_fit.csv", index=False)
+    verdict = validate_calibration(folder)
+    assert verdict.p_value == pytest.approx(0.1) and verdict.z_critical == pytest.approx(1.959964)
+    assert verdict.far == ("t0",) and not verdict.passed
+    fit.loc[0, "z"] = 1.9  # outside its 90% interval, but within what chance allows
+    fit.to_csv(folder / "targets_fit.csv", index=False)
+    assert validate_calibration(folder).passed
+    assert validate_calibration(_fit_folder(tmp_path, misses=2)).z_critical == pytest.approx(2.807034)
+    result = CliRunner().invoke(app, ["validate", "calibration", str(folder)])
+    assert result.exit_code == 0, result.output
+    fit.loc[0, "z"] = -3.0
+    fit.to_csv(folder / "targets_fit.csv", index=False)
+    result = CliRunner().invoke(app, ["validate", "calibration", str(folder)])
+    assert result.exit_code == 1 and "further than chance allows" in result.output
 
 
 def test_cli_validate_calibration_exit_codes(tmp_path, calibrated):
