@@ -449,6 +449,7 @@ def _caveats_section(section: Section, base: Any, exp: Any, lang: str) -> None:
                      ("未包含参数不确定性（参数取情景文件中的值）。" if not exp.samples else
                       f"参数不确定性以 {len(exp.samples)} 组参数样本纳入。"))
         items.append("模型是对政务服务系统的简化，适合比较对策的方向和相对大小，不宜作为精确预测。")
+        items += [f"对策验证 {label}：{note}" for label, note in _validation_notes(exp)]
     else:
         items.append(f"{len(assumed)} parameters (or parameter groups) are still assumptions to "
                      f"calibrate: {', '.join(assumed[:12])}" + (" …" if len(assumed) > 12 else "")
@@ -460,7 +461,22 @@ def _caveats_section(section: Section, base: Any, exp: Any, lang: str) -> None:
                                          "parameter samples."))
         items.append("The model simplifies a service system: use it to compare the direction and "
                      "relative size of countermeasures' effects, not as a precise forecast.")
+        items += [f"Validation of {label}: {note}" for label, note in _validation_notes(exp)]
     section.blocks.append(Bullets(items))
+
+
+def _validation_notes(exp: Any) -> list[tuple[str, str]]:
+    """(label, note) of every compared overlay whose [countermeasure] table says how its effect
+    fared against observed figures (`validation`), once each, in arm order."""
+    notes: dict[str, tuple[str, str]] = {}
+    for arm in exp.arms[1:]:
+        for overlay in arm.overlays:
+            meta, _ = _overlay_levers(overlay)
+            note = str(meta.get("validation", "")).strip()
+            if note:
+                notes.setdefault(str(meta.get("name", overlay)),
+                                 (str(meta.get("label") or meta.get("name", overlay)), note))
+    return list(notes.values())
 
 
 # ---- rendering ----------------------------------------------------------------------------

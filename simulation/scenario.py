@@ -679,8 +679,9 @@ def load_scenario(
     Args:
         path: a scenario file, or the name of a shipped scenario ("baseline").
         overlays: countermeasure files or shipped names, applied in order. An overlay has a
-            `[countermeasure]` table (name, description, optional `cost_per_year`) and any
-            scenario tables it changes.
+            `[countermeasure]` table (name, description, optional `cost_per_year`, optional
+            `validation`: how its effect fared against observed figures, which briefs repeat
+            among their caveats) and any scenario tables it changes.
         updates: extra parameter values by dotted path (e.g. {"policy.publicity": 0.5}).
 
     Returns:
@@ -706,11 +707,17 @@ def load_scenario(
         if not isinstance(meta, dict) or "name" not in meta:
             raise ScenarioError(f"{overlay_path}: an overlay needs a [countermeasure] table with "
                                 "a name (and optionally description, cost_per_year)")
-        unknown_meta = set(meta) - {"name", "label", "description", "cost_per_year", "provenance"}
+        unknown_meta = set(meta) - {"name", "label", "description", "cost_per_year", "provenance",
+                                    "validation"}
         if unknown_meta:
             raise ScenarioError(f"{overlay_path}: countermeasure.{sorted(unknown_meta)[0]}: "
                                 "unknown key; allowed: name, label, description, cost_per_year, "
-                                "provenance")
+                                "provenance, validation")
+        validation = meta.get("validation", "")
+        if not isinstance(validation, str):
+            raise ScenarioError(f"{overlay_path}: countermeasure.validation: must be text, how the "
+                                f"countermeasure's effect fared against observed figures (got "
+                                f"{validation!r})")
         cost = meta.get("cost_per_year", 0.0)
         if not isinstance(cost, int | float) or isinstance(cost, bool) or cost < 0:
             raise ScenarioError(f"{overlay_path}: countermeasure.cost_per_year: must be a "

@@ -82,6 +82,10 @@ def test_compare_writes_a_self_contained_html_brief_with_every_section_and_figur
     text = (compared / "brief.html").read_text(encoding="utf-8")
     assert "onenet compare" in text and "seed" in text  # the reproducibility block
     assert "parameter uncertainty is not included" in text
+    # a countermeasure that failed an out-of-sample check says so among the caveats; one that
+    # has faced none says nothing
+    assert text.count("Validation of ") == 1
+    assert "Validation of 一窗受理 Comprehensive windows: out of sample against a Beijing district" in text
 
 
 def test_the_docx_brief_has_the_same_headings_and_figures(compared):

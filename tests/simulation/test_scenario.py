@@ -88,6 +88,12 @@ def test_overlay_needs_a_countermeasure_table(tmp_path):
     cm.write_text('[countermeasure]\nname = "x"\ncost_per_year = -3\n', encoding="utf-8")
     with pytest.raises(ScenarioError, match="cost_per_year"):
         load_scenario("baseline", [cm])
+    cm.write_text('[countermeasure]\nname = "x"\nvalidation = 3\n', encoding="utf-8")
+    with pytest.raises(ScenarioError, match="countermeasure.validation: must be text"):
+        load_scenario("baseline", [cm])
+    cm.write_text('[countermeasure]\nname = "x"\nvalidaton = "y"\n', encoding="utf-8")
+    with pytest.raises(ScenarioError, match="countermeasure.validaton: unknown key"):
+        load_scenario("baseline", [cm])
 
 
 def test_overlays_stack_in_order_and_are_recorded(tmp_path):
