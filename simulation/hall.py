@@ -92,13 +92,15 @@ class StaffRoster:
         self.bad_today = np.zeros(n, dtype=np.int64)
         self.served_total = np.zeros(n, dtype=np.int64)
 
-    def speed_multiplier(self, it_skill_weight: float) -> np.ndarray:
+    def speed_multiplier(self, it_skill_weight: float, generalist: float = 1.0) -> np.ndarray:
         """Service-time multiplier: 1 / (0.5 + competence) — 1 at competence 0.5, 2 at 0, 0.67
         at 1 — times (1 + w (0.5 - IT skill)) at comprehensive windows, whose clerks also work
-        the unified platform to route each case."""
+        the unified platform to route each case, and times `generalist` at the hall's
+        comprehensive windows, whose clerks accept every department's matters."""
         multiplier = 1.0 / (0.5 + self.competence)
-        return np.where(self.comprehensive, multiplier * (1.0 + it_skill_weight * (0.5 - self.it_skill)),
-                        multiplier)
+        routed = multiplier * (1.0 + it_skill_weight * (0.5 - self.it_skill))
+        routed = np.where(self.station < 0, generalist * routed, routed)
+        return np.where(self.comprehensive, routed, multiplier)
 
     def detection_probability(self, base: float, competence_weight: float) -> np.ndarray:
         """Probability of catching a missing or faulty material: base x (1 + w (competence - 0.5))."""
@@ -269,7 +271,9 @@ class ServiceHall:
         arrivals[hall] = self._arrival_times(int(hall.sum()), self.hall_sessions, self.hall_profile, rng)
         arrivals[at_station] = self._arrival_times(int(at_station.sum()), self.station_sessions,
                                                    self.station_profile, rng)
-        speed = self.roster.speed_multiplier(self.model.spec.staff.it_skill_speed_weight)
+        spec = self.model.spec
+        speed = self.roster.speed_multiplier(spec.staff.it_skill_speed_weight,
+                                             spec.hall.comprehensive_service_multiplier)
         speeds = [speed[m] for m in self.pool_members]
         free = {p: [f - DAY_MINUTES for f in times] for p, times in self._free.items()}
         wait = np.empty(n)

@@ -136,6 +136,12 @@ class Hall(_OpeningHours):
         default=20, ge=0, le=1000,
         description="re-split department windows from observed demand every N days (0 = never)",
     )
+    comprehensive_service_multiplier: float = Field(
+        default=1.0, ge=0.5, le=3.0,
+        description="window time at a comprehensive (一窗受理) hall window relative to a "
+                    "department's own, for the same clerk: a generalist accepting every "
+                    "department's matters (> 1: slower)",
+    )
 
 
 class Stations(_OpeningHours):

@@ -220,18 +220,20 @@ def check_held_out(targets: Mapping[str, Any], held_out: Sequence[HeldOut]) -> N
 
 def write_outputs(result: CalibrationResult, out_dir: str | Path, *, simulate: Simulate,
                   targets: Mapping[str, Any], targets_file: str, scenario: Scenario | None = None,
-                  draws: int = 200, executor: Any = None,
-                  held_out: Sequence[HeldOut] = ()) -> dict[str, Path]:
+                  draws: int = 200, executor: Any = None, held_out: Sequence[HeldOut] = (),
+                  conditions: Mapping[str, str] | None = None) -> dict[str, Path]:
     """Write every output of the module docstring into `out_dir`; returns name -> path.
-    `held_out` adds targets observed under other countermeasures (`HeldOut`) to targets_fit.csv."""
+    `held_out` adds targets observed under other countermeasures (`HeldOut`) to targets_fit.csv;
+    `conditions` labels fitted targets that `simulate` runs under other countermeasures."""
     check_held_out(targets, held_out)  # every target checked before any simulation
     out = Path(out_dir)
     fits = []
     for group in (HeldOut((), simulate, targets), *held_out):
         predictive = posterior_predictive(result, group.simulate, draws=draws, executor=executor)
         own = result.simulator_sd if group.simulate is simulate else None
-        fits.append(targets_fit(predictive, group.targets, seed=result.seed, simulator_sd=own)
-                    .assign(condition=group.condition))
+        fit = targets_fit(predictive, group.targets, seed=result.seed, simulator_sd=own)
+        labels = conditions if group.simulate is simulate and conditions else {}
+        fits.append(fit.assign(condition=[labels.get(t, group.condition) for t in fit["target"]]))
     fit = pd.concat(fits, ignore_index=True)
     overlay = calibrated_overlay(result, targets_file=targets_file, scenario=scenario)
     table, correlation = identifiability(result)

@@ -96,12 +96,11 @@ def _posterior_table(result):
     return table
 
 
-def held_out_group(path: Path, spec: Any, scenario: str, countermeasure: list[str],
-                   days: int | None, respondents: int) -> Any:
-    """A `--validate-targets` file as a `HeldOut` group: its targets (all role `validate`) are
-    simulated from the posterior with its [meta] countermeasures added to the calibration's."""
+def other_condition(path: Path, spec: Any, scenario: str, countermeasure: list[str],
+                    days: int | None, respondents: int, flag: str) -> tuple[Any, tuple[str, ...], Any]:
+    """A target file observed under further countermeasures (its [meta] countermeasures, beyond
+    the calibration's -c): (its TargetSet, those overlays, a Simulator of the place under them)."""
     from analysis.calibration import CalibrationError
-    from analysis.calibration.outputs import HeldOut
     from analysis.targets import Simulator, load_targets
     from simulation import load_scenario
 
@@ -109,54 +108,84 @@ def held_out_group(path: Path, spec: Any, scenario: str, countermeasure: list[st
     named = group.meta.get("scenario")
     if named is not None and load_scenario(named).scenario.name != spec.scenario.name:
         raise CalibrationError(f"{path}: meta.scenario is {named!r}, but the calibration is of "
-                               f"{spec.scenario.name!r}; held-out targets must describe the same place")
+                               f"{spec.scenario.name!r}; {flag} targets must describe the same place")
+    extra = tuple(c for c in group.meta.get("countermeasures", []) if c not in countermeasure)
+    if not extra:
+        raise CalibrationError(f"{path}: meta.countermeasures names no overlay beyond the "
+                               f"calibration's; a {flag} file is observed under other conditions "
+                               "(targets observed under the same ones belong in --targets)")
+    simulate = Simulator(load_scenario(scenario, [*countermeasure, *extra]), group, days, respondents)
+    return group, extra, simulate
+
+
+def held_out_group(path: Path, spec: Any, scenario: str, countermeasure: list[str],
+                   days: int | None, respondents: int) -> Any:
+    """A `--validate-targets` file as a `HeldOut` group: its targets (all role `validate`) are
+    simulated from the posterior with its [meta] countermeasures added to the calibration's."""
+    from analysis.calibration import CalibrationError
+    from analysis.calibration.outputs import HeldOut
+
+    group, extra, simulate = other_condition(path, spec, scenario, countermeasure, days,
+                                             respondents, "--validate-targets")
     calibrating = [t.name for t in group if t.role != "validate"]
     if calibrating:
         raise CalibrationError(f"{path}: targets.{calibrating[0]} has role 'calibrate'; a "
                                "--validate-targets file is held out, so every target needs role "
-                               "'validate' (calibration targets go in --targets)")
-    extra = [c for c in group.meta.get("countermeasures", []) if c not in countermeasure]
-    if not extra:
-        raise CalibrationError(f"{path}: meta.countermeasures names no overlay beyond the "
-                               "calibration's; held-out targets observed under the same conditions "
-                               "belong in --targets with role 'validate'")
-    simulate = Simulator(load_scenario(scenario, [*countermeasure, *extra]), group, days, respondents)
-    return HeldOut(tuple(extra), simulate, group.targets)
+                               "'validate' (targets to fit under other countermeasures go in "
+                               "--also-targets)")
+    return HeldOut(extra, simulate, group.targets)
 
 
 def prepare(scenario: str, targets: Path, priors: Path, countermeasure: list[str], days: int | None,
             respondents: int, out: Path, validate_targets: list[Path] | None = None,
-            ) -> tuple[Any, Any, Any, Any, list[Any]]:
+            also_targets: list[Path] | None = None,
+            ) -> tuple[Any, Any, Any, Any, list[Any], dict[str, str]]:
     """Load and cross-check every input (raises the loaders' errors, which name file and key).
 
     Returns:
-        (scenario spec, target set, priors, Simulator, held-out groups of `validate_targets`).
+        (scenario spec, the fitted target set — `targets` and every `also_targets` file —, priors,
+        the simulator (a `Conditions` over the countermeasure sets when `also_targets` are
+        given), held-out groups of `validate_targets`, {target: condition} for the targets of
+        `also_targets`).
     """
     from analysis.calibration import CalibrationError, load_priors
     from analysis.calibration.outputs import check_held_out
-    from analysis.targets import Simulator, load_targets
+    from analysis.targets import Conditions, Simulator, TargetSet, load_targets
     from simulation import load_scenario
     from simulation.scenario import resolve_path
 
     validate_targets = list(validate_targets or [])
+    also_targets = list(also_targets or [])
     inputs = [resolve_path(scenario, kind="scenario"),
               *(resolve_path(c, kind="countermeasure") for c in countermeasure), targets, priors,
-              *validate_targets]
+              *validate_targets, *also_targets]
     outputs = {(out / name).resolve() for name in OUTPUT_FILES}
     clash = [p for p in inputs if Path(p).resolve() in outputs]
     if clash:
         raise CalibrationError(f"refusing to overwrite input file {clash[0]}; choose another --out")
     spec = load_scenario(scenario, countermeasure)
     target_set = load_targets(targets)
-    if not target_set.observed("calibrate"):
+    fitted, labels = dict(target_set.targets), {}
+    simulators = [Simulator(spec, target_set, days, respondents)]
+    for path in also_targets:
+        group, extra, simulate = other_condition(path, spec, scenario, countermeasure, days,
+                                                 respondents, "--also-targets")
+        for name, target in group.targets.items():
+            if name in fitted:
+                raise CalibrationError(f"{path}: targets.{name}: the name is used twice; targets "
+                                       "observed under other countermeasures need names of their own")
+            fitted[name], labels[name] = target, "+ " + " + ".join(extra)
+        simulators.append(simulate)
+    fitted_set = TargetSet(fitted, dict(target_set.meta))
+    if not fitted_set.observed("calibrate"):
         raise CalibrationError(f"{targets}: no target has role 'calibrate' (all "
-                               f"{len(target_set)} are held out); nothing to calibrate to")
+                               f"{len(fitted_set)} are held out); nothing to calibrate to")
     prior_set = load_priors(priors, spec)
-    simulator = Simulator(spec, target_set, days, respondents)
+    simulator = simulators[0] if len(simulators) == 1 else Conditions(tuple(simulators))
     groups = [held_out_group(path, spec, scenario, countermeasure, days, respondents)
               for path in validate_targets]
-    check_held_out(target_set.targets, groups)
-    return spec, target_set, prior_set, simulator, groups
+    check_held_out(fitted_set.targets, groups)
+    return spec, fitted_set, prior_set, simulator, groups, labels
 
 
 def calibrate_command(
@@ -168,6 +197,11 @@ def calibrate_command(
     countermeasure: list[str] = typer.Option([], "--countermeasure", "-c",
                                              help="overlay in force when the targets were observed; "
                                                   "repeatable"),
+    also_targets: list[Path] = typer.Option(
+        [], "--also-targets", help="a further target file observed under further countermeasures "
+        "(its [meta] countermeasures, e.g. after a reform): its 'calibrate' targets enter the fit "
+        "under them, every parameter draw simulating both conditions with the same seed; "
+        "repeatable"),
     validate_targets: list[Path] = typer.Option(
         [], "--validate-targets", help="held-out target file observed under further "
         "countermeasures (its [meta] countermeasures, e.g. a reform's after-figures): predicted "
@@ -217,8 +251,9 @@ def calibrate_command(
     if workers > 1 and scheduler is not None:
         fail("give --workers W (local processes) or --scheduler ADDRESS (Dask), not both")
     try:
-        spec, target_set, prior_set, simulator, groups = prepare(
-            scenario, targets, priors, countermeasure, days, respondents, out, validate_targets)
+        spec, target_set, prior_set, simulator, groups, labels = prepare(
+            scenario, targets, priors, countermeasure, days, respondents, out, validate_targets,
+            also_targets)
     except (ScenarioError, TargetError, CalibrationError) as error:
         fail(error)
     if pilot == 1:
@@ -263,8 +298,9 @@ def calibrate_command(
                 bar.update(task, description="posterior predictive", completed=0,
                            total=draws * (1 + len(groups)), status="")
                 paths = write_outputs(result, out, simulate=simulator, targets=target_set.targets,
-                                      targets_file=str(targets), scenario=spec, draws=draws,
-                                      executor=executor, held_out=groups)
+                                      targets_file=" and ".join(map(str, [targets, *also_targets])),
+                                      scenario=spec, draws=draws,
+                                      executor=executor, held_out=groups, conditions=labels)
     except KeyboardInterrupt:
         note(f"interrupted; every finished simulation is kept in {out / STORE_NAME}. "
              f"Resume with:\n  {command_line()}")

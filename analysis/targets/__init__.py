@@ -46,6 +46,7 @@ example questionnaire onto the instrument is `scenarios/calibration/mappings/gov
 from __future__ import annotations
 
 from analysis.targets.moments import (
+    Conditions,
     Simulator,
     moment_estimate,
     moments,
@@ -68,6 +69,7 @@ from analysis.targets.spec import (
 __all__ = [
     "ROLES",
     "STATISTICS",
+    "Conditions",
     "Moment",
     "Simulator",
     "Target",

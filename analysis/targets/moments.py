@@ -224,3 +224,35 @@ class Simulator:
         model.run(self.days)
         return simulated_values(model, self.targets, respondents=self.respondents,
                                 seed=respondent_seed(seed), instrument=self.targets.instrument)
+
+
+@dataclass(frozen=True)
+class Conditions:
+    """`simulate(params, seed)` over targets observed under several conditions — e.g. before and
+    after a reform: each `Simulator` (the same place with different countermeasures) runs the
+    same parameters with the same seed (common random numbers, so the conditions differ by their
+    countermeasures, not their noise), and the values of all their targets are returned together."""
+
+    simulators: tuple[Simulator, ...]
+
+    def __post_init__(self) -> None:
+        names = [name for s in self.simulators for name in s.targets.targets]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise TargetError(f"target {twice[0]!r} is defined under two conditions; give each "
+                              "its own name")
+
+    def __call__(self, params: Mapping[str, Any] | None,
+                 seed: int | np.random.SeedSequence) -> dict[str, float]:
+        values: dict[str, float] = {}
+        for simulator in self.simulators:
+            values.update(simulator(params, _fresh(seed)))
+        return values
+
+
+def _fresh(seed: int | np.random.SeedSequence) -> int | np.random.SeedSequence:
+    """The same seed, unspent: a model spawns children from a SeedSequence, which advances it,
+    so each condition gets its own copy and draws the very same random numbers."""
+    if isinstance(seed, np.random.SeedSequence):
+        return np.random.SeedSequence(seed.entropy, spawn_key=seed.spawn_key, pool_size=seed.pool_size)
+    return seed

@@ -82,6 +82,29 @@ def test_training_costs_every_clerk_its_hours():
     assert on.hall.roster.competence.mean() > off.hall.roster.competence.mean()
 
 
+def test_a_slower_generalist_window_costs_time_at_the_hall_only():
+    """hall.comprehensive_service_multiplier lengthens window time at the hall's comprehensive
+    windows alone (by exactly its factor, 1.3 here; department windows and stations keep theirs);
+    the hall's waits and utilisation rise with it (its clerks are staffed for the opening hours
+    either way); at 1 the run is the default one bit for bit."""
+    runs = {}
+    for m in (1.0, 1.3):
+        model = ServiceModel(small_scenario(policy__comprehensive_window_share=0.5,
+                                            hall__comprehensive_service_multiplier=m), seed=5)
+        runs[m] = (model, model.run(DAYS))
+    default = ServiceModel(small_scenario(policy__comprehensive_window_share=0.5), seed=5).run(DAYS)
+    assert runs[1.0][1] == default
+    (_, k1), (slow, k13) = runs[1.0], runs[1.3]
+    roster = slow.hall.roster
+    ratio = roster.speed_multiplier(0.3, 1.3) / roster.speed_multiplier(0.3, 1.0)
+    at_hall_comprehensive = roster.comprehensive & (roster.station < 0)
+    assert at_hall_comprehensive.sum() == slow.hall.n_comprehensive > 0
+    assert np.allclose(ratio[at_hall_comprehensive], 1.3, rtol=1e-12, atol=0)
+    assert np.all(ratio[~at_hall_comprehensive] == 1.0) and (roster.station >= 0).any()
+    assert k13["hall_wait_minutes_mean"] > k1["hall_wait_minutes_mean"]
+    assert k13["window_utilisation"] > k1["window_utilisation"]
+
+
 def test_the_feedback_loop_is_bounded_and_costs_hours():
     on = ServiceModel(small_scenario(["evaluation_feedback"], feedback__attitude_ceiling=0.7), seed=4)
     off = ServiceModel(small_scenario(), seed=4)
