@@ -204,9 +204,10 @@ def test_epsilon_decreases_and_history_adds_up():
 
 def test_same_seed_same_posterior_on_serial_and_process_executors():
     options = {"population": 200, "batch_size": 50, "generations": 4, "seed": 9}
-    observed = {"mean": (0.8, MODEL.se)}
+    observed = {"mean": (0.8, 2 * MODEL.se)}  # twice the simulator's own se: noise is added
     serial = calibrate(MODEL, _normal_prior(), observed, executor=SerialExecutor(), **options)
     processes = calibrate(MODEL, _normal_prior(), observed, executor=ProcessExecutor(2), **options)
+    assert serial.added_sd["mean"] > 0 and serial.added_sd == processes.added_sd
     assert np.array_equal(serial.particles, processes.particles)
     assert np.array_equal(serial.weights, processes.weights)
     assert serial.history().equals(processes.history())
@@ -255,8 +256,9 @@ def test_same_seed_same_posterior_on_serial_and_dask_executors():
     calibration enters the executor itself; inside an outer `with` it must leave the cluster
     running (the same worker processes answer afterwards), and the outer `with` closes it."""
     options = {"population": 100, "batch_size": 25, "generations": 4, "seed": 9}
-    observed = {"mean": (0.8, MODEL.se)}
+    observed = {"mean": (0.8, 2 * MODEL.se)}  # twice the simulator's own se: noise is added
     serial = calibrate(MODEL, _normal_prior(), observed, executor=SerialExecutor(), **options)
+    assert serial.added_sd["mean"] > 0
     with DaskExecutor(workers=2) as executor:
         workers = _worker_pids(executor)
         dask = calibrate(MODEL, _normal_prior(), observed, executor=executor, **options)
@@ -289,7 +291,7 @@ class Crashing:
 
 def test_interrupted_calibration_resumes_to_the_identical_posterior(tmp_path):
     options = {"population": 100, "batch_size": 40, "generations": 4, "seed": 2}
-    observed = {"mean": (0.8, MODEL.se)}
+    observed = {"mean": (0.8, 2 * MODEL.se)}  # noise is added, and replayed alike on resume
     reference = calibrate(Crashing(0, []), _normal_prior(), observed,
                           store_path=tmp_path / "ref" / "calibration.sqlite", **options)
     store = tmp_path / "run" / "calibration.sqlite"
