@@ -48,6 +48,12 @@ INTERVAL = 0.90
 AS_CALIBRATED = "as calibrated"
 
 
+def condition_label(overlays: Sequence[str]) -> str:
+    """How targets_fit.csv names the conditions of targets observed with `overlays` added to the
+    calibration's own ("+ one_window"; "as calibrated" when there are none)."""
+    return "+ " + " + ".join(overlays) if overlays else AS_CALIBRATED
+
+
 @dataclass(frozen=True)
 class HeldOut:
     """Held-out targets observed under other conditions than the calibration's (e.g. after a
@@ -60,7 +66,7 @@ class HeldOut:
 
     @property
     def condition(self) -> str:
-        return "+ " + " + ".join(self.overlays) if self.overlays else AS_CALIBRATED
+        return condition_label(self.overlays)
 
 
 def target_fields(name: str, target: Any) -> tuple[float, float, str]:
@@ -227,12 +233,14 @@ def write_outputs(result: CalibrationResult, out_dir: str | Path, *, simulate: S
     `conditions` labels fitted targets that `simulate` runs under other countermeasures."""
     check_held_out(targets, held_out)  # every target checked before any simulation
     out = Path(out_dir)
+    # the fit's own simulator carries the pilot's noise estimate and may span several conditions;
+    # held-out groups under other countermeasures have neither
+    runs = [(HeldOut((), simulate, targets), result.simulator_sd, dict(conditions or {})),
+            *((group, None, {}) for group in held_out)]
     fits = []
-    for group in (HeldOut((), simulate, targets), *held_out):
+    for group, own, labels in runs:
         predictive = posterior_predictive(result, group.simulate, draws=draws, executor=executor)
-        own = result.simulator_sd if group.simulate is simulate else None
         fit = targets_fit(predictive, group.targets, seed=result.seed, simulator_sd=own)
-        labels = conditions if group.simulate is simulate and conditions else {}
         fits.append(fit.assign(condition=[labels.get(t, group.condition) for t in fit["target"]]))
     fit = pd.concat(fits, ignore_index=True)
     overlay = calibrated_overlay(result, targets_file=targets_file, scenario=scenario)
@@ -270,6 +278,6 @@ def html_table(frame: pd.DataFrame) -> str:
                                                               'collapse:collapse"')
 
 
-__all__ = ["AS_CALIBRATED", "HeldOut", "calibrated_overlay", "check_held_out", "figure_png", "html_table", "identifiability",
-           "observed_for_fit", "posterior_predictive", "target_fields", "targets_fit",
+__all__ = ["AS_CALIBRATED", "HeldOut", "calibrated_overlay", "check_held_out", "condition_label",
+           "figure_png", "html_table", "identifiability", "observed_for_fit", "posterior_predictive", "target_fields", "targets_fit",
            "write_outputs"]

@@ -149,7 +149,7 @@ def prepare(scenario: str, targets: Path, priors: Path, countermeasure: list[str
         `also_targets`).
     """
     from analysis.calibration import CalibrationError, load_priors
-    from analysis.calibration.outputs import check_held_out
+    from analysis.calibration.outputs import check_held_out, condition_label
     from analysis.targets import Conditions, Simulator, TargetSet, load_targets
     from simulation import load_scenario
     from simulation.scenario import resolve_path
@@ -174,7 +174,7 @@ def prepare(scenario: str, targets: Path, priors: Path, countermeasure: list[str
             if name in fitted:
                 raise CalibrationError(f"{path}: targets.{name}: the name is used twice; targets "
                                        "observed under other countermeasures need names of their own")
-            fitted[name], labels[name] = target, "+ " + " + ".join(extra)
+            fitted[name], labels[name] = target, condition_label(extra)
         simulators.append(simulate)
     fitted_set = TargetSet(fitted, dict(target_set.meta))
     if not fitted_set.observed("calibrate"):
